@@ -1,0 +1,81 @@
+//! The root context: reads the plugin configuration and the node identity, compiles
+//! the policy and defines the metrics, once per configuration. A refused
+//! configuration returns false with the reason logged at error level, so Envoy keeps
+//! the last good one.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{BufferType, ContextType};
+
+use super::host::node_facts;
+use super::metrics::Metrics;
+use super::stream::MeshborderStream;
+use crate::policy::Policy;
+
+/// What every stream of one configuration shares.
+pub struct Shared {
+    /// The compiled policy.
+    pub policy: Policy,
+    /// Counter ids; mutable because new source clusters are defined on first sight.
+    pub metrics: RefCell<Metrics>,
+}
+
+/// The root context of the filter.
+#[derive(Default)]
+pub struct MeshborderRoot {
+    shared: Option<Rc<Shared>>,
+}
+
+impl Context for MeshborderRoot {}
+
+impl RootContext for MeshborderRoot {
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        let config = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let policy = match Policy::from_json(&config, &node_facts()) {
+            Ok(policy) => policy,
+            Err(error) => {
+                log::error!("meshborder configuration refused: {error}");
+                return false;
+            }
+        };
+        let metrics = match Metrics::define_all(&policy) {
+            Ok(metrics) => metrics,
+            Err(status) => {
+                log::error!("meshborder configuration refused: cannot define metrics: {status:?}");
+                return false;
+            }
+        };
+        log::info!(
+            "{}",
+            serde_json::json!({
+                "event": "configured",
+                "cluster": policy.identity.cluster,
+                "region": policy.identity.region,
+                "zone": policy.identity.zone,
+                "rules": policy.rules.len(),
+                "routing": policy.routing.is_some(),
+                "trustedPeers": !policy.trusted.is_empty(),
+            })
+        );
+        self.shared = Some(Rc::new(Shared {
+            policy,
+            metrics: RefCell::new(metrics),
+        }));
+        true
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        let shared = self.shared.clone()?;
+        Some(Box::new(MeshborderStream::new(shared)))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}

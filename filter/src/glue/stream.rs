@@ -1,0 +1,148 @@
+//! The HTTP stream context: gathers the facts of one request with as few host calls
+//! as the policy needs, asks the engine, and applies the verdict. Bytes are counted
+//! in `on_log`, where Envoy knows the totals.
+
+use std::rc::Rc;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::{Action, Bytes};
+
+use super::host::{
+    self, CONNECTION_MTLS, LEGACY_LISTENER_DIRECTION, LISTENER_DIRECTION, PEER_URI_SAN,
+    REQUEST_TOTAL_SIZE, RESPONSE_TOTAL_SIZE,
+};
+use super::metrics::{XclusterIds, increment};
+use super::root::Shared;
+use crate::policy::config::{DirectionSetting, Mode};
+use crate::policy::{Direction, HeaderOp, Peer, RequestFacts, Verdict};
+
+/// Header naming the rule on a residency denial.
+const DENIED_BY_HEADER: &str = "x-meshborder-denied-by";
+
+/// One HTTP stream.
+pub struct MeshborderStream {
+    shared: Rc<Shared>,
+    metered: Option<XclusterIds>,
+}
+
+impl MeshborderStream {
+    /// A stream under the given configuration.
+    pub fn new(shared: Rc<Shared>) -> Self {
+        Self {
+            shared,
+            metered: None,
+        }
+    }
+
+    fn direction(&self) -> Direction {
+        match self.shared.policy.direction {
+            DirectionSetting::Inbound => Direction::Inbound,
+            DirectionSetting::Outbound => Direction::Outbound,
+            DirectionSetting::Auto => {
+                let raw = host::property(LISTENER_DIRECTION)
+                    .or_else(|| host::property(LEGACY_LISTENER_DIRECTION));
+                Direction::from_listener_property(raw.as_deref())
+            }
+        }
+    }
+}
+
+impl Context for MeshborderStream {}
+
+impl HttpContext for MeshborderStream {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let shared = Rc::clone(&self.shared);
+        let policy = &shared.policy;
+        let direction = self.direction();
+        let inbound = direction == Direction::Inbound;
+
+        let mtls = inbound
+            && !policy.trusted.is_empty()
+            && Peer::mtls_from_property(host::property(CONNECTION_MTLS).as_deref());
+        let san: Option<String> = if mtls {
+            host::property(PEER_URI_SAN).and_then(|b| String::from_utf8(b).ok())
+        } else {
+            None
+        };
+        let needs_headers = inbound || policy.has_rules() || policy.routing.is_some();
+        let headers: Vec<(String, Bytes)> = if needs_headers {
+            host::request_headers()
+        } else {
+            Vec::new()
+        };
+
+        let facts = RequestFacts {
+            direction,
+            peer: Peer {
+                mtls,
+                uri_san: san.as_deref(),
+            },
+            headers: headers.as_slice(),
+        };
+        let verdict = policy.decide(&facts);
+        self.apply(&shared, &verdict)
+    }
+
+    fn on_log(&mut self) {
+        let Some(ids) = self.metered else {
+            return;
+        };
+        let request = host::property_u64(REQUEST_TOTAL_SIZE).unwrap_or(0);
+        let response = host::property_u64(RESPONSE_TOTAL_SIZE).unwrap_or(0);
+        increment(ids.request_bytes, request);
+        increment(ids.response_bytes, response);
+        increment(ids.requests, 1);
+    }
+}
+
+impl MeshborderStream {
+    fn apply(&mut self, shared: &Shared, verdict: &Verdict<'_>) -> Action {
+        if verdict.unknown_source
+            && let Ok(metrics) = shared.metrics.try_borrow()
+        {
+            metrics.count_unknown_source();
+        }
+        if verdict.metered {
+            self.metered = shared
+                .metrics
+                .try_borrow_mut()
+                .ok()
+                .and_then(|mut metrics| metrics.xcluster_ids(&verdict.source).ok());
+        }
+        if let Some(decision) = &verdict.decision {
+            match decision.mode {
+                Mode::Enforce => log::warn!("{}", decision.log_line),
+                Mode::Audit => log::info!("{}", decision.log_line),
+            }
+            if let Ok(metrics) = shared.metrics.try_borrow() {
+                metrics.count_decision(decision.rule, decision.mode);
+            }
+        }
+        if let Some(denial) = &verdict.denial {
+            let headers = vec![
+                (DENIED_BY_HEADER, denial.rule),
+                ("content-type", "application/json"),
+            ];
+            if let Err(status) =
+                hostcalls::send_http_response(403, headers, Some(denial.body.as_bytes()))
+            {
+                log::error!("could not send the residency denial: {status:?}");
+            }
+            return Action::Pause;
+        }
+        for op in verdict.header_ops.iter() {
+            match op {
+                HeaderOp::Set(name, value) => host::set_request_header(name, value),
+                HeaderOp::Remove(name) => host::remove_request_header(name),
+            }
+        }
+        if let Some(line) = &verdict.guard_log {
+            log::info!("{line}");
+        }
+        if verdict.reroute {
+            host::clear_route_cache();
+        }
+        Action::Continue
+    }
+}

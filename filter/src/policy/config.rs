@@ -1,0 +1,184 @@
+//! The plugin configuration as the user writes it: strict serde types, nothing more.
+//!
+//! Every struct rejects unknown fields, so a misspelt key fails configuration instead
+//! of silently doing nothing. Validation and compilation live in `compiled`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// The whole plugin configuration (the JSON Istio passes as `pluginConfig`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginConfig {
+    /// Overrides the cluster read from node metadata.
+    pub cluster: Option<String>,
+    /// Overrides the region read from node locality.
+    pub region: Option<String>,
+    /// Known clusters and their regions.
+    #[serde(default)]
+    pub clusters: BTreeMap<String, ClusterConfig>,
+    /// Named groups of regions, usable wherever a region list is accepted.
+    #[serde(default)]
+    pub region_groups: BTreeMap<String, Vec<String>>,
+    /// Which side of the border this filter instance sits on.
+    #[serde(default)]
+    pub direction: DirectionSetting,
+    /// SPIFFE URI patterns whose tags are believed on inbound.
+    #[serde(default)]
+    pub trusted_peers: Vec<String>,
+    /// Data-residency rules.
+    pub residency: Option<ResidencyConfig>,
+    /// Regional routing.
+    pub routing: Option<RoutingConfig>,
+    /// Metric cardinality limits.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// One entry of the `clusters` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterConfig {
+    /// The region the cluster runs in.
+    pub region: String,
+}
+
+/// `direction`: where the filter sits relative to the border.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DirectionSetting {
+    /// Read from the listener's traffic direction for every request.
+    #[default]
+    Auto,
+    /// Always the callee's side.
+    Inbound,
+    /// Always the caller's side (or a gateway sending into the mesh).
+    Outbound,
+}
+
+/// `mode`: whether a violated rule denies or only records.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Deny with a local 403 reply.
+    #[default]
+    Enforce,
+    /// Record and count, then let the request through.
+    Audit,
+}
+
+/// `unknownSource`: what a matching rule does when the caller is not established.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownSource {
+    /// Treat the request as violating the rule.
+    #[default]
+    Deny,
+    /// Let the request pass this rule.
+    Allow,
+}
+
+/// The `residency` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResidencyConfig {
+    /// Default mode of every rule.
+    #[serde(default)]
+    pub mode: Mode,
+    /// Rules in evaluation order; the first matching rule decides.
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+}
+
+/// One residency rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RuleConfig {
+    /// Unique name, used in the deny header, logs and metrics.
+    pub name: String,
+    /// Which requests the rule applies to; empty matches every request.
+    #[serde(default, rename = "match")]
+    pub match_: MatchConfig,
+    /// Regions (or groups) the caller may be in.
+    pub allow_source_regions: Option<Vec<String>>,
+    /// Clusters the caller may be in.
+    pub allow_source_clusters: Option<Vec<String>>,
+    /// Regions (or groups) where the request may be served; checked inbound.
+    pub allow_local_regions: Option<Vec<String>>,
+    /// What to do when the caller is unknown.
+    #[serde(default)]
+    pub unknown_source: UnknownSource,
+    /// Overrides `residency.mode` for this rule.
+    pub mode: Option<Mode>,
+}
+
+/// A rule's `match` block: all given conditions must hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MatchConfig {
+    /// `name`, `*.suffix` or `prefix.*`; the request's port is ignored.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Exact paths, or `/prefix/*`.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// HTTP methods.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Header name to exact value.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// The `routing` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoutingConfig {
+    /// Ordered sources; the first that yields a region wins.
+    #[serde(default)]
+    pub sources: Vec<RouteSourceConfig>,
+    /// Region (or group) used when no source yields one.
+    pub default: Option<String>,
+    /// Keep requests under a rule with `allowLocalRegions` inside those regions.
+    #[serde(default = "default_true")]
+    pub residency_guard: bool,
+}
+
+/// One routing source: a header holding a region or group, or a country code.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RouteSourceConfig {
+    /// The request header to read.
+    pub header: String,
+    /// When set, the header holds an ISO 3166-1 alpha-2 country code mapped here.
+    pub countries: Option<BTreeMap<String, String>>,
+}
+
+/// The `metrics` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsConfig {
+    /// Most distinct source clusters that get a label of their own.
+    #[serde(default = "default_max_clusters")]
+    pub max_clusters: u32,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            max_clusters: default_max_clusters(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Default of `metrics.maxClusters`.
+pub const DEFAULT_MAX_CLUSTERS: u32 = 64;
+
+fn default_max_clusters() -> u32 {
+    DEFAULT_MAX_CLUSTERS
+}

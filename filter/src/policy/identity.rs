@@ -1,0 +1,232 @@
+//! Who am I, which side of the border is this, and who is calling.
+//!
+//! The local identity is resolved once at configure time from config overrides, the
+//! `xds.node` properties (Envoy >= 1.33) and the legacy `node` ones. The caller is
+//! established per request: outbound it is the local identity; inbound it is the
+//! tag of an mTLS peer that matches `trustedPeers`, and unknown otherwise.
+
+use super::error::ConfigError;
+use super::headers::RequestHeaders;
+use super::matchers::PeerPattern;
+use super::names::is_valid_name;
+
+/// Node facts read from one generation of property paths.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// `metadata.CLUSTER_ID`.
+    pub cluster: Option<String>,
+    /// `locality.region`.
+    pub region: Option<String>,
+    /// `locality.zone`.
+    pub zone: Option<String>,
+}
+
+/// The node facts of both property generations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeFacts {
+    /// `["xds","node",...]`, Envoy >= 1.33.
+    pub xds: NodeInfo,
+    /// `["node",...]`, Envoy <= 1.32.
+    pub legacy: NodeInfo,
+}
+
+/// The cluster, region and zone this filter runs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalIdentity {
+    /// The local cluster; always known.
+    pub cluster: String,
+    /// The local region, when it could be established.
+    pub region: Option<String>,
+    /// The local zone, when the node has one.
+    pub zone: Option<String>,
+}
+
+impl LocalIdentity {
+    /// Resolves the identity: config overrides, then `xds.node`, then legacy `node`;
+    /// a region still unknown comes from the `clusters` table via `table_region`.
+    pub fn resolve(
+        config_cluster: Option<&str>,
+        config_region: Option<&str>,
+        node: &NodeFacts,
+        table_region: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let pick = |config: Option<&str>, xds: &Option<String>, legacy: &Option<String>| {
+            config
+                .map(str::to_owned)
+                .or_else(|| non_empty(xds))
+                .or_else(|| non_empty(legacy))
+        };
+        let cluster = pick(config_cluster, &node.xds.cluster, &node.legacy.cluster)
+            .ok_or(ConfigError::NoCluster)?;
+        if !is_valid_name(&cluster) {
+            return Err(ConfigError::BadName {
+                field: "cluster".to_owned(),
+                value: cluster,
+            });
+        }
+        let region = pick(config_region, &node.xds.region, &node.legacy.region)
+            .or_else(|| table_region(&cluster));
+        if let Some(region) = &region
+            && !is_valid_name(region)
+        {
+            return Err(ConfigError::BadName {
+                field: "region".to_owned(),
+                value: region.clone(),
+            });
+        }
+        let zone = pick(None, &node.xds.zone, &node.legacy.zone);
+        Ok(Self {
+            cluster,
+            region,
+            zone,
+        })
+    }
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value.as_ref().filter(|v| !v.is_empty()).cloned()
+}
+
+/// Which side of the border a request is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The callee's side: establish the caller.
+    Inbound,
+    /// The caller's side, or a gateway: tag with the local identity.
+    Outbound,
+}
+
+impl Direction {
+    /// Decodes the `listener_direction` property: an 8-byte little-endian integer,
+    /// 1 inbound, 2 outbound. Anything else, or nothing, is inbound: the safe side.
+    pub fn from_listener_property(raw: Option<&[u8]>) -> Self {
+        let value = raw
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+            .map(u64::from_le_bytes);
+        match value {
+            Some(2) => Self::Outbound,
+            _ => Self::Inbound,
+        }
+    }
+
+    /// `inbound` or `outbound`, as logged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inbound => "inbound",
+            Self::Outbound => "outbound",
+        }
+    }
+}
+
+/// What the downstream connection tells about the peer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Peer<'a> {
+    /// `connection.mtls`.
+    pub mtls: bool,
+    /// `connection.uri_san_peer_certificate`.
+    pub uri_san: Option<&'a str>,
+}
+
+impl Peer<'_> {
+    /// Decodes the `connection.mtls` property: a one-byte boolean.
+    pub fn mtls_from_property(raw: Option<&[u8]>) -> bool {
+        matches!(raw, Some([1]))
+    }
+}
+
+/// The tag headers.
+pub const SOURCE_CLUSTER_HEADER: &str = "x-meshborder-source-cluster";
+/// The tag headers.
+pub const SOURCE_REGION_HEADER: &str = "x-meshborder-source-region";
+
+/// How the caller of a request was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Outbound: the caller is this cluster.
+    Local,
+    /// Inbound from a trusted mTLS peer whose tag is believed.
+    Trusted,
+    /// Inbound, but the caller could not be established.
+    Unknown,
+}
+
+/// The caller of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source<'a> {
+    /// How it was established.
+    pub kind: SourceKind,
+    /// The caller's cluster; `None` when unknown.
+    pub cluster: Option<&'a str>,
+    /// The caller's region; `None` when it cannot be established.
+    pub region: Option<&'a str>,
+}
+
+impl Source<'_> {
+    /// An unestablished caller.
+    pub const UNKNOWN: Source<'static> = Source {
+        kind: SourceKind::Unknown,
+        cluster: None,
+        region: None,
+    };
+}
+
+/// The compiled `trustedPeers` list.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedPeers {
+    patterns: Vec<PeerPattern>,
+}
+
+impl TrustedPeers {
+    /// Compiles the patterns.
+    pub fn compile(raw: &[String]) -> Result<Self, ConfigError> {
+        let patterns = raw
+            .iter()
+            .map(|p| PeerPattern::parse(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { patterns })
+    }
+
+    /// Whether anybody is trusted at all; when not, no peer property is worth reading.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether this peer's tags may be believed.
+    pub fn trusts(&self, peer: Peer<'_>) -> bool {
+        peer.mtls
+            && peer
+                .uri_san
+                .is_some_and(|san| self.patterns.iter().any(|p| p.matches(san)))
+    }
+}
+
+/// Establishes the caller of an inbound request. `table_region` looks a cluster up in
+/// the `clusters` table; the region header is only used when the table lacks it.
+pub fn establish_inbound_source<'a, H: RequestHeaders + ?Sized>(
+    trusted: &TrustedPeers,
+    peer: Peer<'_>,
+    headers: &'a H,
+    table_region: impl Fn(&str) -> Option<&'a str>,
+) -> Source<'a> {
+    if !trusted.trusts(peer) {
+        return Source::UNKNOWN;
+    }
+    let Some(cluster) = headers
+        .single(SOURCE_CLUSTER_HEADER)
+        .as_str()
+        .filter(|c| is_valid_name(c))
+    else {
+        return Source::UNKNOWN;
+    };
+    let region = table_region(cluster).or_else(|| {
+        headers
+            .single(SOURCE_REGION_HEADER)
+            .as_str()
+            .filter(|r| is_valid_name(r))
+    });
+    Source {
+        kind: SourceKind::Trusted,
+        cluster: Some(cluster),
+        region,
+    }
+}

@@ -1,0 +1,267 @@
+//! Host, path and peer matchers, compiled once from config patterns.
+//!
+//! Hosts compare case-insensitively with the port and one trailing dot removed.
+//! Paths compare case-sensitively without the query string. Peer patterns are
+//! SPIFFE URIs where `*` stands for exactly one path segment.
+
+use super::error::ConfigError;
+
+/// A host pattern from a rule's `hosts` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostPattern {
+    /// `name`: the whole host.
+    Exact(String),
+    /// `*.suffix`: any host ending in `.suffix` (stored without the leading `*.`).
+    Suffix(String),
+    /// `prefix.*`: any host starting with `prefix.` (stored without the trailing `.*`).
+    Prefix(String),
+}
+
+const HOST_EXPECTED: &str = "`name`, `*.suffix` or `prefix.*` without a port";
+
+impl HostPattern {
+    /// Parses one `hosts` entry.
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::BadPattern {
+            field: "match.hosts".to_owned(),
+            value: raw.to_owned(),
+            expected: HOST_EXPECTED,
+        };
+        let lower = raw.to_ascii_lowercase();
+        let trimmed = lower.strip_suffix('.').unwrap_or(&lower);
+        if trimmed.is_empty() || trimmed.contains(':') || trimmed.contains('/') {
+            return Err(bad());
+        }
+        let pattern = if let Some(suffix) = trimmed.strip_prefix("*.") {
+            Self::Suffix(suffix.to_owned())
+        } else if let Some(prefix) = trimmed.strip_suffix(".*") {
+            Self::Prefix(prefix.to_owned())
+        } else {
+            Self::Exact(trimmed.to_owned())
+        };
+        let body = match &pattern {
+            Self::Exact(s) | Self::Suffix(s) | Self::Prefix(s) => s,
+        };
+        let bad_body = body.is_empty()
+            || body.contains('*')
+            || body.starts_with('.')
+            || body.ends_with('.')
+            || body.contains("..");
+        if bad_body { Err(bad()) } else { Ok(pattern) }
+    }
+}
+
+/// The host of a request's `:authority`, lowercased, without port or trailing dot.
+///
+/// Borrows when the authority is already canonical, which is the common case.
+pub fn canonical_host(authority: &str) -> std::borrow::Cow<'_, str> {
+    let without_port = strip_port(authority);
+    let host = without_port.strip_suffix('.').unwrap_or(without_port);
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(host)
+    }
+}
+
+fn strip_port(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        // IPv6 literal: `[::1]:8080` keeps `[::1]`.
+        return match authority.find(']') {
+            Some(end) => authority.get(..=end).unwrap_or(authority),
+            None => authority,
+        };
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    }
+}
+
+/// A path pattern from a rule's `paths` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPattern {
+    /// The whole path.
+    Exact(String),
+    /// `/prefix/*`: `/prefix` itself and everything under `/prefix/` (stored as `/prefix`).
+    Prefix(String),
+}
+
+const PATH_EXPECTED: &str = "an exact path starting with `/`, or `/prefix/*`";
+
+impl PathPattern {
+    /// Parses one `paths` entry.
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::BadPattern {
+            field: "match.paths".to_owned(),
+            value: raw.to_owned(),
+            expected: PATH_EXPECTED,
+        };
+        if !raw.starts_with('/') || raw.contains('?') || raw.contains('#') {
+            return Err(bad());
+        }
+        match raw.strip_suffix("/*") {
+            Some(prefix) if !prefix.contains('*') => Ok(Self::Prefix(prefix.to_owned())),
+            Some(_) => Err(bad()),
+            None if raw.contains('*') => Err(bad()),
+            None => Ok(Self::Exact(raw.to_owned())),
+        }
+    }
+
+    /// Whether `path` (already without its query) matches.
+    pub fn matches(&self, path: &str) -> bool {
+        match self {
+            Self::Exact(exact) => path == exact,
+            Self::Prefix(prefix) => match path.strip_prefix(prefix.as_str()) {
+                Some(rest) => rest.is_empty() || rest.starts_with('/'),
+                None => false,
+            },
+        }
+    }
+}
+
+/// The path part of a `:path` pseudo-header: everything before `?` or `#`.
+pub fn path_without_query(path: &str) -> &str {
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    path.get(..end).unwrap_or(path)
+}
+
+/// A second reading of a path, as an application might see it after decoding:
+/// percent-escapes decoded, repeated slashes merged, `.` and `..` segments resolved.
+///
+/// Returns `None` when the path has nothing to decode, which is the common case.
+/// Rules match when either reading matches, so an encoded path cannot slip past one.
+pub fn decoded_path(path: &str) -> Option<String> {
+    let needs_work = path.contains('%')
+        || path.contains("//")
+        || path.contains("/./")
+        || path.contains("/../")
+        || path.ends_with("/.")
+        || path.ends_with("/..");
+    if !needs_work {
+        return None;
+    }
+    let decoded = percent_decode(path);
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            other => segments.push(other),
+        }
+    }
+    let mut out = String::with_capacity(decoded.len());
+    for segment in &segments {
+        out.push('/');
+        out.push_str(segment);
+    }
+    if out.is_empty() || decoded.ends_with('/') && !segments.is_empty() {
+        out.push('/');
+    }
+    Some(out)
+}
+
+fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).and_then(|c| hex_value(*c)),
+                bytes.get(i + 2).and_then(|c| hex_value(*c)),
+            )
+        {
+            out.push(hi * 16 + lo);
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// A compiled `trustedPeers` entry: `spiffe://<trust domain>/<segment>/...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerPattern {
+    trust_domain: String,
+    segments: Vec<PeerSegment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PeerSegment {
+    Any,
+    Literal(String),
+}
+
+const PEER_EXPECTED: &str =
+    "a SPIFFE URI such as `spiffe://cluster.local/ns/*/sa/*`, where `*` is one whole path segment";
+
+impl PeerPattern {
+    /// Parses one `trustedPeers` entry.
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::BadPattern {
+            field: "trustedPeers".to_owned(),
+            value: raw.to_owned(),
+            expected: PEER_EXPECTED,
+        };
+        let rest = raw.strip_prefix("spiffe://").ok_or_else(bad)?;
+        let (domain, path) = rest.split_once('/').ok_or_else(bad)?;
+        if domain.is_empty() || domain.contains('*') || path.is_empty() {
+            return Err(bad());
+        }
+        let mut segments = Vec::new();
+        for segment in path.split('/') {
+            segments.push(match segment {
+                "" => return Err(bad()),
+                "*" => PeerSegment::Any,
+                s if s.contains('*') => return Err(bad()),
+                s => PeerSegment::Literal(s.to_owned()),
+            });
+        }
+        Ok(Self {
+            trust_domain: domain.to_ascii_lowercase(),
+            segments,
+        })
+    }
+
+    /// Whether a peer's URI SAN matches: the trust domain case-insensitively, each
+    /// path segment exactly, `*` any one non-empty segment, and no extra segments.
+    pub fn matches(&self, uri: &str) -> bool {
+        let Some(rest) = uri.strip_prefix("spiffe://") else {
+            return false;
+        };
+        let Some((domain, path)) = rest.split_once('/') else {
+            return false;
+        };
+        if !domain.eq_ignore_ascii_case(&self.trust_domain) {
+            return false;
+        }
+        let mut given = path.split('/');
+        for expected in &self.segments {
+            let Some(segment) = given.next() else {
+                return false;
+            };
+            let ok = match expected {
+                PeerSegment::Any => !segment.is_empty(),
+                PeerSegment::Literal(literal) => segment == literal,
+            };
+            if !ok {
+                return false;
+            }
+        }
+        given.next().is_none()
+    }
+}
