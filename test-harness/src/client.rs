@@ -1,0 +1,133 @@
+//! A tiny HTTP/1.1 client for tests, on `std::net`: one request per connection
+//! (`connection: close`), so tests need neither curl nor an HTTP crate.
+
+use std::io::{BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use crate::error::{HarnessError, Result};
+use crate::wire::{self, Unframed};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One request to send.
+#[derive(Debug, Clone)]
+pub struct Request {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    /// A request with `method` for `target` (a path such as `/users/1`).
+    pub fn new(method: &str, target: &str) -> Self {
+        Self {
+            method: method.to_owned(),
+            target: target.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A `GET` for `target`.
+    pub fn get(target: &str) -> Self {
+        Self::new("GET", target)
+    }
+
+    /// Adds a header. A `host` header replaces the default (the address sent to).
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets the body; `content-length` is added when sending.
+    #[must_use]
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Sends the request to `addr` and reads the whole response.
+    pub fn send(&self, addr: SocketAddr) -> Result<Response> {
+        let context = format!("{} http://{addr}{}", self.method, self.target);
+        let fail = |reason: String| HarnessError::Http {
+            context: context.clone(),
+            reason,
+        };
+        let stream = TcpStream::connect_timeout(&addr, TIMEOUT)
+            .map_err(|e| fail(format!("connecting: {e}")))?;
+        stream
+            .set_read_timeout(Some(TIMEOUT))
+            .map_err(|e| fail(format!("setting a timeout: {e}")))?;
+        (&stream)
+            .write_all(&self.encode(addr))
+            .map_err(|e| fail(format!("sending: {e}")))?;
+        let mut reader = BufReader::new(&stream);
+        let head = wire::read_head(&mut reader)
+            .map_err(|e| fail(format!("reading the response: {e}")))?
+            .ok_or_else(|| fail("the connection closed without a response".to_owned()))?;
+        let body = wire::read_body(&mut reader, &head, Unframed::UntilClose)
+            .map_err(|e| fail(format!("reading the response body: {e}")))?;
+        let status = head
+            .start_line
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| fail(format!("bad status line `{}`", head.start_line)))?;
+        Ok(Response {
+            status,
+            headers: head.headers,
+            body,
+        })
+    }
+
+    fn encode(&self, addr: SocketAddr) -> Vec<u8> {
+        let mut head = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
+        if wire::header(&self.headers, "host").is_none() {
+            head.push_str(&format!("host: {addr}\r\n"));
+        }
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if !self.body.is_empty() {
+            head.push_str(&format!("content-length: {}\r\n", self.body.len()));
+        }
+        head.push_str("connection: close\r\n\r\n");
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(&self.body);
+        bytes
+    }
+}
+
+/// A response as received.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// Header names lowercased, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        wire::header(&self.headers, name)
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.body).map_err(|e| HarnessError::Http {
+            context: format!("response with status {}", self.status),
+            reason: format!("body is not JSON ({e}): {}", self.text()),
+        })
+    }
+}

@@ -1,0 +1,23 @@
+//! Test tooling for meshborder: starting a real Envoy with the built filter, small
+//! upstream apps, and (later) a wasmtime host for the proxy-wasm ABI.
+//!
+//! - [`render`]: the one renderer of the config templates in `envoy-config/`;
+//! - [`topology`]: the topologies tests and the demo run, each written once;
+//! - [`envoy`]: a real Envoy process, ready-checked and killed on drop;
+//! - [`upstream`]: an echo app that reports the headers it received;
+//! - [`client`]: a tiny HTTP/1.1 client, so tests need no curl;
+//! - [`ports`], [`paths`], [`error`]: where things listen, where files are, what failed.
+
+#![forbid(unsafe_code)]
+
+pub mod client;
+pub mod envoy;
+pub mod error;
+pub mod paths;
+pub mod ports;
+pub mod render;
+pub mod topology;
+pub mod upstream;
+mod wire;
+
+pub use error::{HarnessError, Result};
