@@ -104,7 +104,7 @@ impl ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Json { path, message } if path.is_empty() || path == "." => {
+            Self::Json { path, message } if matches!(path.as_str(), "" | "." | "?") => {
                 write!(f, "invalid configuration: {message}")
             }
             Self::Json { path, message } => write!(f, "invalid configuration at `{path}`: {message}"),

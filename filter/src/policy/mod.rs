@@ -20,6 +20,9 @@ pub mod report;
 pub mod residency;
 pub mod routing;
 
+#[cfg(test)]
+mod tests;
+
 pub use compiled::Policy;
 pub use engine::{Denial, HeaderOp, RequestFacts, Verdict};
 pub use error::ConfigError;

@@ -1,0 +1,12 @@
+//! Engine tests, one file per concern. They run natively under `cargo test` and on
+//! wasm32-unknown-unknown under wasm-bindgen-test (Node), so logic that depends on
+//! pointer width or hashing cannot diverge between the two.
+
+mod config_errors;
+mod fixtures;
+mod identity;
+mod matchers;
+mod metering;
+mod residency;
+mod routing;
+mod trust;
