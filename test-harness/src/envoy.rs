@@ -1,7 +1,7 @@
 //! A real Envoy process for end-to-end runs: started from a rendered config with one
 //! worker, ready when its admin API says so (polled, with a deadline), logging to
-//! files in the run's directory, and killed when dropped, so no test leaves one
-//! behind even when it fails.
+//! files in the run's directory, and stopped when dropped (asked to quit, so its
+//! logs are complete, then killed), so no test leaves one behind even when it fails.
 
 use std::fs::{self, File};
 use std::net::SocketAddr;
@@ -16,6 +16,8 @@ use crate::paths;
 
 /// How long Envoy may take to become ready (compiling the `.wasm` included).
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long Envoy may take to exit after `/quitquitquit` before it is killed.
+const QUIT_TIMEOUT: Duration = Duration::from_secs(3);
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 const LOG_TAIL_LINES: usize = 40;
 
@@ -49,6 +51,8 @@ impl Envoy {
             .arg("--disable-hot-restart")
             .arg("--admin-address-path")
             .arg(&admin_file)
+            // Write the access log out within a tenth of a second, not ten.
+            .args(["--file-flush-interval-msec", "100"])
             .stdin(Stdio::null())
             .stdout(create(&access_log)?)
             .stderr(create(&log)?)
@@ -184,6 +188,15 @@ impl Envoy {
 
 impl Drop for Envoy {
     fn drop(&mut self) {
+        // Ask politely first, so Envoy flushes its logs; kill if it takes too long.
+        drop(Request::new("POST", "/quitquitquit").send(self.admin));
+        let deadline = Instant::now() + QUIT_TIMEOUT;
+        while Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                break;
+            }
+            thread::sleep(POLL_INTERVAL);
+        }
         kill(&mut self.child);
     }
 }
