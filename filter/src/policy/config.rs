@@ -2,13 +2,18 @@
 //!
 //! Every struct rejects unknown fields, so a misspelt key fails configuration instead
 //! of silently doing nothing. Validation and compilation live in `compiled`.
+//!
+//! Under test the types also derive a JSON Schema (schemars, a dev-dependency, so it
+//! never reaches the `.wasm`); `filter/config.schema.json` is that schema, committed,
+//! and a test fails when it drifts from these types.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-/// The whole plugin configuration (the JSON Istio passes as `pluginConfig`).
+/// The meshborder plugin configuration (the JSON Istio passes as `pluginConfig`).
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PluginConfig {
     /// Overrides the cluster read from node metadata.
@@ -38,6 +43,7 @@ pub struct PluginConfig {
 
 /// One entry of the `clusters` table.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClusterConfig {
     /// The region the cluster runs in.
@@ -46,6 +52,7 @@ pub struct ClusterConfig {
 
 /// `direction`: where the filter sits relative to the border.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DirectionSetting {
     /// Read from the listener's traffic direction for every request.
@@ -59,6 +66,7 @@ pub enum DirectionSetting {
 
 /// `mode`: whether a violated rule denies or only records.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Deny with a local 403 reply.
@@ -70,6 +78,7 @@ pub enum Mode {
 
 /// `unknownSource`: what a matching rule does when the caller is not established.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum UnknownSource {
     /// Treat the request as violating the rule.
@@ -81,6 +90,7 @@ pub enum UnknownSource {
 
 /// The `residency` section.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ResidencyConfig {
     /// Default mode of every rule.
@@ -93,6 +103,7 @@ pub struct ResidencyConfig {
 
 /// One residency rule.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RuleConfig {
     /// Unique name, used in the deny header, logs and metrics.
@@ -115,6 +126,7 @@ pub struct RuleConfig {
 
 /// A rule's `match` block: all given conditions must hold.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MatchConfig {
     /// `name`, `*.suffix` or `prefix.*`; the request's port is ignored.
@@ -133,6 +145,7 @@ pub struct MatchConfig {
 
 /// The `routing` section.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RoutingConfig {
     /// Ordered sources; the first that yields a region wins.
@@ -147,6 +160,7 @@ pub struct RoutingConfig {
 
 /// One routing source: a header holding a region or group, or a country code.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RouteSourceConfig {
     /// The request header to read.
@@ -157,6 +171,7 @@ pub struct RouteSourceConfig {
 
 /// The `metrics` section.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MetricsConfig {
     /// Most distinct source clusters that get a label of their own.

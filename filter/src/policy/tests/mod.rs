@@ -9,4 +9,6 @@ mod matchers;
 mod metering;
 mod residency;
 mod routing;
+#[cfg(not(target_arch = "wasm32"))]
+mod schema;
 mod trust;
