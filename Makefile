@@ -88,3 +88,6 @@ clean:
 
 distclean: clean
 	rm -rf "$(VENV)" "$(TOOLS)"
+
+# Fuzzing targets (make fuzz) live with the fuzz crate.
+include fuzz/fuzz.mk
