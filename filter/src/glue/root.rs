@@ -32,8 +32,12 @@ pub struct MeshborderRoot {
 impl Context for MeshborderRoot {}
 
 impl RootContext for MeshborderRoot {
-    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        let config = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
+    fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
+        let config = hostcalls::get_buffer(
+            BufferType::PluginConfiguration,
+            0,
+            plugin_configuration_size,
+        )
             .ok()
             .flatten()
             .unwrap_or_default();
