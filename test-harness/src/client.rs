@@ -1,11 +1,13 @@
 //! A tiny HTTP/1.1 client for tests, on `std::net`: one request per connection
-//! (`connection: close`), so tests need neither curl nor an HTTP crate.
+//! (`connection: close`), in plaintext or over TLS ([`crate::tls`]), so tests need
+//! neither curl nor an HTTP crate.
 
-use std::io::{BufReader, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::error::{HarnessError, Result};
+use crate::tls::TlsClient;
 use crate::wire::{self, Unframed};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,31 +53,47 @@ impl Request {
 
     /// Sends the request to `addr` and reads the whole response.
     pub fn send(&self, addr: SocketAddr) -> Result<Response> {
-        let context = format!("{} http://{addr}{}", self.method, self.target);
-        let fail = |reason: String| HarnessError::Http {
+        let fail = self.failure("http", addr);
+        let stream = connect(addr).map_err(&fail)?;
+        self.exchange(stream, addr).map_err(fail)
+    }
+
+    /// Sends the request over TLS, as `tls` is configured, to `addr`.
+    pub fn send_tls(&self, addr: SocketAddr, tls: &TlsClient) -> Result<Response> {
+        let fail = self.failure("https", addr);
+        let stream = tls.wrap(connect(addr).map_err(&fail)?).map_err(&fail)?;
+        self.exchange(stream, addr).map_err(fail)
+    }
+
+    fn failure(&self, scheme: &str, addr: SocketAddr) -> impl Fn(String) -> HarnessError {
+        let context = format!("{} {scheme}://{addr}{}", self.method, self.target);
+        move |reason| HarnessError::Http {
             context: context.clone(),
             reason,
-        };
-        let stream = TcpStream::connect_timeout(&addr, TIMEOUT)
-            .map_err(|e| fail(format!("connecting: {e}")))?;
+        }
+    }
+
+    fn exchange(
+        &self,
+        mut stream: impl Read + Write,
+        addr: SocketAddr,
+    ) -> std::result::Result<Response, String> {
         stream
-            .set_read_timeout(Some(TIMEOUT))
-            .map_err(|e| fail(format!("setting a timeout: {e}")))?;
-        (&stream)
             .write_all(&self.encode(addr))
-            .map_err(|e| fail(format!("sending: {e}")))?;
-        let mut reader = BufReader::new(&stream);
+            .and_then(|()| stream.flush())
+            .map_err(|e| format!("sending: {e}"))?;
+        let mut reader = BufReader::new(stream);
         let head = wire::read_head(&mut reader)
-            .map_err(|e| fail(format!("reading the response: {e}")))?
-            .ok_or_else(|| fail("the connection closed without a response".to_owned()))?;
+            .map_err(|e| format!("reading the response: {e}"))?
+            .ok_or_else(|| "the connection closed without a response".to_owned())?;
         let body = wire::read_body(&mut reader, &head, Unframed::UntilClose)
-            .map_err(|e| fail(format!("reading the response body: {e}")))?;
+            .map_err(|e| format!("reading the response body: {e}"))?;
         let status = head
             .start_line
             .split(' ')
             .nth(1)
             .and_then(|code| code.parse().ok())
-            .ok_or_else(|| fail(format!("bad status line `{}`", head.start_line)))?;
+            .ok_or_else(|| format!("bad status line `{}`", head.start_line))?;
         Ok(Response {
             status,
             headers: head.headers,
@@ -99,6 +117,15 @@ impl Request {
         bytes.extend_from_slice(&self.body);
         bytes
     }
+}
+
+fn connect(addr: SocketAddr) -> std::result::Result<TcpStream, String> {
+    let stream =
+        TcpStream::connect_timeout(&addr, TIMEOUT).map_err(|e| format!("connecting: {e}"))?;
+    stream
+        .set_read_timeout(Some(TIMEOUT))
+        .map_err(|e| format!("setting a timeout: {e}"))?;
+    Ok(stream)
 }
 
 /// A response as received.

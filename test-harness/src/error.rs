@@ -4,6 +4,7 @@
 use std::error::Error;
 use std::fmt;
 use std::io;
+use std::time::Duration;
 
 /// Everything that can go wrong while preparing or driving an end-to-end run.
 ///
@@ -45,6 +46,18 @@ pub enum HarnessError {
         /// Its error lines, or its last lines, to show with the error.
         log_tail: String,
     },
+    /// The test certificates could not be made.
+    Certs {
+        /// Why, e.g. "making the CA key: ...".
+        reason: String,
+    },
+    /// Something a test waited for did not happen in time.
+    Timeout {
+        /// What was awaited, e.g. "3 lines in eu-west's access log".
+        what: String,
+        /// How long it was awaited.
+        after: Duration,
+    },
     /// An HTTP exchange failed or returned something unparseable.
     Http {
         /// Which exchange, e.g. "GET 127.0.0.1:9901/ready".
@@ -83,6 +96,10 @@ impl fmt::Display for HarnessError {
             Self::Envoy { reason, log_tail } => {
                 write!(f, "envoy: {reason}\n--- from envoy's log ---\n{log_tail}")
             }
+            Self::Certs { reason } => write!(f, "test certificates: {reason}"),
+            Self::Timeout { what, after } => {
+                write!(f, "gave up waiting for {what} after {}s", after.as_secs())
+            }
             Self::Http { context, reason } => write!(f, "{context}: {reason}"),
         }
     }
@@ -98,9 +115,12 @@ impl Error for HarnessError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             Self::PortBusy { source, .. } | Self::Io { source, .. } => Some(source),
-            Self::Missing { .. } | Self::Render { .. } | Self::Envoy { .. } | Self::Http { .. } => {
-                None
-            }
+            Self::Missing { .. }
+            | Self::Render { .. }
+            | Self::Envoy { .. }
+            | Self::Certs { .. }
+            | Self::Timeout { .. }
+            | Self::Http { .. } => None,
         }
     }
 }

@@ -10,12 +10,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod certs;
 pub mod client;
 pub mod envoy;
 pub mod error;
 pub mod paths;
 pub mod ports;
 pub mod render;
+pub mod tls;
 pub mod topology;
 pub mod upstream;
 mod wire;
