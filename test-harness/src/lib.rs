@@ -10,12 +10,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod certs;
 pub mod client;
 pub mod envoy;
 pub mod error;
+pub mod filter_log;
 pub mod paths;
+pub mod poll;
 pub mod ports;
+pub mod prometheus;
 pub mod render;
 pub mod tls;
 pub mod topology;
