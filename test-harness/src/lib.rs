@@ -13,9 +13,11 @@
 pub mod access_log;
 pub mod certs;
 pub mod client;
+pub mod compose;
 pub mod envoy;
 pub mod error;
 pub mod filter_log;
+pub mod mesh;
 pub mod paths;
 pub mod poll;
 pub mod ports;

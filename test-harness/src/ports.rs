@@ -12,40 +12,122 @@ use crate::error::{HarnessError, Result};
 /// The loopback address everything binds to on the host.
 pub const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-/// The ports of one us-east sidecar run. 0 means "any free port".
+/// The ports of the eu-west sidecar and its app. 0 means "any free port".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PortPlan {
-    /// Envoy's HTTP listener.
-    pub listener: u16,
+pub struct InboundPorts {
     /// Envoy's admin API.
     pub admin: u16,
-    /// The eu-west-1 echo app.
-    pub eu_app: u16,
-    /// The us-east-1 echo app.
-    pub us_app: u16,
+    /// The listener that requires a client certificate.
+    pub mtls: u16,
+    /// The plaintext listener.
+    pub plaintext: u16,
+    /// The app behind it.
+    pub app: u16,
 }
 
-impl PortPlan {
+/// The ports of one calling cluster's outbound sidecar and its app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboundPorts {
+    /// Envoy's admin API.
+    pub admin: u16,
+    /// Envoy's HTTP listener.
+    pub listener: u16,
+    /// The app next to it.
+    pub app: u16,
+}
+
+/// The ports of a mesh run: eu-west in both modes, and each caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeshPorts {
+    /// eu-west, enforcing.
+    pub eu_west: InboundPorts,
+    /// eu-west in audit mode.
+    pub eu_west_audit: InboundPorts,
+    /// The us-east caller.
+    pub us_east: OutboundPorts,
+    /// The eu-central caller.
+    pub eu_central: OutboundPorts,
+}
+
+impl MeshPorts {
     /// Every port picked by the kernel: what tests use.
     pub const EPHEMERAL: Self = Self {
-        listener: 0,
-        admin: 0,
-        eu_app: 0,
-        us_app: 0,
+        eu_west: InboundPorts {
+            admin: 0,
+            mtls: 0,
+            plaintext: 0,
+            app: 0,
+        },
+        eu_west_audit: InboundPorts {
+            admin: 0,
+            mtls: 0,
+            plaintext: 0,
+            app: 0,
+        },
+        us_east: OutboundPorts {
+            admin: 0,
+            listener: 0,
+            app: 0,
+        },
+        eu_central: OutboundPorts {
+            admin: 0,
+            listener: 0,
+            app: 0,
+        },
     };
 
     /// The fixed ports of the demo.
     pub const DEMO: Self = Self {
-        listener: 10000,
-        admin: 9901,
-        eu_app: 8081,
-        us_app: 8082,
+        eu_west: InboundPorts {
+            admin: 9902,
+            mtls: 15443,
+            plaintext: 15080,
+            app: 8081,
+        },
+        eu_west_audit: InboundPorts {
+            admin: 9904,
+            mtls: 15444,
+            plaintext: 15081,
+            app: 8084,
+        },
+        us_east: OutboundPorts {
+            admin: 9901,
+            listener: 10000,
+            app: 8082,
+        },
+        eu_central: OutboundPorts {
+            admin: 9903,
+            listener: 10001,
+            app: 8083,
+        },
     };
+
+    /// Every port of the plan.
+    pub fn all(&self) -> [u16; 14] {
+        let (west, audit) = (self.eu_west, self.eu_west_audit);
+        let (us, central) = (self.us_east, self.eu_central);
+        [
+            west.admin,
+            west.mtls,
+            west.plaintext,
+            west.app,
+            audit.admin,
+            audit.mtls,
+            audit.plaintext,
+            audit.app,
+            us.admin,
+            us.listener,
+            us.app,
+            central.admin,
+            central.listener,
+            central.app,
+        ]
+    }
 
     /// Fails with [`HarnessError::PortBusy`] for the first fixed port on `ip` that
     /// something already listens on. Port 0 is always free.
     pub fn ensure_free(&self, ip: IpAddr) -> Result<()> {
-        [self.listener, self.admin, self.eu_app, self.us_app]
+        self.all()
             .into_iter()
             .filter(|port| *port != 0)
             .try_for_each(|port| ensure_free(SocketAddr::new(ip, port)))
@@ -86,6 +168,14 @@ mod tests {
 
     #[test]
     fn port_zero_is_always_free() {
-        PortPlan::EPHEMERAL.ensure_free(LOOPBACK).unwrap();
+        MeshPorts::EPHEMERAL.ensure_free(LOOPBACK).unwrap();
+    }
+
+    #[test]
+    fn the_demo_uses_each_port_once() {
+        let mut ports = MeshPorts::DEMO.all().to_vec();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), MeshPorts::DEMO.all().len());
     }
 }

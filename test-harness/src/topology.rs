@@ -1,91 +1,380 @@
-//! The topologies the end-to-end tests and the demo run, each written once: which
-//! template, which apps behind it, which values fill its placeholders.
+//! The topology the end-to-end tests, the demo and compose run, written once: which
+//! template each Envoy renders, under which name, with which value for each
+//! placeholder. Only the addresses and file locations differ between a test run
+//! (loopback, ports the kernel picks), the demo (loopback, fixed ports) and compose
+//! (service names, container paths).
 //!
-//! For now one: the outbound side of a sidecar (or a gateway) in cluster `us-east`,
-//! region `us-east-1`, in front of one echo app per region.
+//! The mesh: the `users` service's sidecar in cluster `eu-west` (region
+//! `eu-west-1`), inbound, with the residency rules; and one outbound sidecar per
+//! calling cluster (`us-east`, `eu-central`), each rendered from the same template
+//! with its own identity, reaching eu-west over mTLS.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::envoy::Envoy;
-use crate::error::Result;
-use crate::ports::PortPlan;
-use crate::render::{self, Values};
-use crate::upstream::EchoApp;
+use crate::certs::{TestPki, files};
+use crate::render::Values;
 
-/// The template of the us-east sidecar.
-pub const US_EAST_OUTBOUND: &str = "us-east-outbound.yaml";
-/// The name of its HTTP listener.
+/// The template of every calling cluster's outbound sidecar.
+pub const OUTBOUND_SIDECAR: &str = "outbound-sidecar.yaml";
+/// The template of the eu-west inbound sidecar.
+pub const EU_WEST_INBOUND: &str = "eu-west-inbound.yaml";
+/// The outbound sidecar's HTTP listener.
 pub const OUTBOUND_LISTENER: &str = "outbound_http";
+/// eu-west's listener that requires a client certificate.
+pub const MTLS_LISTENER: &str = "inbound_mtls";
+/// eu-west's plaintext listener (what Istio's PERMISSIVE mode also accepts).
+pub const PLAINTEXT_LISTENER: &str = "inbound_plaintext";
 
-/// Values for every placeholder any shipped template uses, with ports the kernel
-/// picks, for `envoy --mode validate` and the renderer's own checks.
-pub fn validation_values(wasm: &Path) -> Values {
-    let loopback = SocketAddr::new(crate::ports::LOOPBACK, 0);
-    us_east_values(
-        crate::ports::LOOPBACK,
-        &PortPlan::EPHEMERAL,
-        loopback,
-        loopback,
-        wasm,
-    )
+/// The cluster of the inbound sidecar.
+pub const EU_WEST_CLUSTER: &str = "eu-west";
+/// Its region.
+pub const EU_WEST_REGION: &str = "eu-west-1";
+/// The app behind it.
+pub const EU_WEST_APP: &str = "eu-west-app";
+
+/// A calling cluster: who its outbound sidecar says it is, and the app next to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    /// The cluster (node metadata `CLUSTER_ID`).
+    pub cluster: &'static str,
+    /// The region (node locality).
+    pub region: &'static str,
+    /// The zone (node locality).
+    pub zone: &'static str,
+    /// The name of the echo app next to it.
+    pub app: &'static str,
 }
 
-fn us_east_values(
-    bind: IpAddr,
-    ports: &PortPlan,
-    eu_app: SocketAddr,
-    us_app: SocketAddr,
-    wasm: &Path,
-) -> Values {
+/// The US caller, whose requests for EU user data are refused.
+pub const US_EAST: Caller = Caller {
+    cluster: "us-east",
+    region: "us-east-1",
+    zone: "us-east-1a",
+    app: "us-east-app",
+};
+
+/// An EU caller, allowed to read EU user data. Not in eu-west's `clusters` table:
+/// its region comes from its (trusted) region tag.
+pub const EU_CENTRAL: Caller = Caller {
+    cluster: "eu-central",
+    region: "eu-central-1",
+    zone: "eu-central-1a",
+    app: "eu-central-app",
+};
+
+/// Every calling cluster.
+pub const CALLERS: [Caller; 2] = [US_EAST, EU_CENTRAL];
+
+/// How eu-west applies its residency rules: which plugin config it renders with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResidencyMode {
+    /// Deny what a rule forbids (`eu-west-plugin.json`).
+    Enforce,
+    /// Let it through, log and count it (`eu-west-audit-plugin.json`).
+    Audit,
+}
+
+impl ResidencyMode {
+    /// Both modes.
+    pub const ALL: [Self; 2] = [Self::Enforce, Self::Audit];
+
+    /// The plugin config file in `envoy-config/`.
+    pub fn plugin_config(self) -> &'static str {
+        match self {
+            Self::Enforce => "eu-west-plugin.json",
+            Self::Audit => "eu-west-audit-plugin.json",
+        }
+    }
+
+    /// The name of eu-west's rendered config (and compose service) in this mode.
+    pub fn config_name(self) -> &'static str {
+        match self {
+            Self::Enforce => "eu-west",
+            Self::Audit => "eu-west-audit",
+        }
+    }
+}
+
+/// A host (an IP address or a name) and a port that a config points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// IP address or DNS name.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+}
+
+impl From<SocketAddr> for Endpoint {
+    fn from(addr: SocketAddr) -> Self {
+        Self {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+        }
+    }
+}
+
+/// Where the files a config names are, as the Envoy that loads it sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFiles {
+    /// The filter's `.wasm`.
+    pub wasm: String,
+    /// The directory of the certificates, named as in [`files`].
+    pub certs: String,
+}
+
+impl ConfigFiles {
+    /// Files on this machine: the built filter and a run's certificates.
+    pub fn local(wasm: &Path, pki: &TestPki) -> Self {
+        Self {
+            wasm: wasm.display().to_string(),
+            certs: pki.dir.display().to_string(),
+        }
+    }
+
+    fn cert(&self, name: &str) -> String {
+        format!("{}/{name}", self.certs)
+    }
+}
+
+/// Where an outbound sidecar listens and what it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundSite {
+    /// The address its listeners bind.
+    pub bind: String,
+    /// Admin API port.
+    pub admin_port: u16,
+    /// HTTP listener port.
+    pub listener_port: u16,
+    /// The app next to it.
+    pub local_app: Endpoint,
+    /// eu-west's mTLS listener.
+    pub eu_west: Endpoint,
+}
+
+/// The values of [`OUTBOUND_SIDECAR`] for `caller`.
+pub fn outbound_values(caller: &Caller, site: &OutboundSite, files: &ConfigFiles) -> Values {
     Values::new()
-        .set("bind_address", bind)
-        .set("admin_port", ports.admin)
-        .set("listener_port", ports.listener)
-        .set("eu_app_host", eu_app.ip())
-        .set("eu_app_port", eu_app.port())
-        .set("us_app_host", us_app.ip())
-        .set("us_app_port", us_app.port())
-        .set("wasm_path", wasm.display())
+        .set("cluster", caller.cluster)
+        .set("region", caller.region)
+        .set("zone", caller.zone)
+        .set("bind_address", &site.bind)
+        .set("admin_port", site.admin_port)
+        .set("listener_port", site.listener_port)
+        .set("local_app_host", &site.local_app.host)
+        .set("local_app_port", site.local_app.port)
+        .set("eu_west_host", &site.eu_west.host)
+        .set("eu_west_port", site.eu_west.port)
+        .set("ca_cert", files.cert(files::CA))
+        .set("client_cert", files.cert(files::CLIENT_CERT))
+        .set("client_key", files.cert(files::CLIENT_KEY))
+        .set("wasm_path", &files.wasm)
 }
 
-/// Envoy as the us-east sidecar, with an eu-west-1 and a us-east-1 echo app behind.
-/// Dropping it stops all three.
-#[derive(Debug)]
-pub struct UsEastSidecar {
-    /// Envoy, with the filter loaded.
-    pub envoy: Envoy,
-    /// Where Envoy's HTTP listener is bound.
-    pub listener: SocketAddr,
-    /// The app the route table sends `x-meshborder-route-region: eu-west-1` to.
-    pub eu_app: EchoApp,
-    /// The app for `us-east-1`, and for requests without a routing decision.
-    pub us_app: EchoApp,
+/// Where the eu-west sidecar listens and what it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSite {
+    /// The address its listeners bind.
+    pub bind: String,
+    /// Admin API port.
+    pub admin_port: u16,
+    /// The mTLS listener's port.
+    pub mtls_port: u16,
+    /// The plaintext listener's port.
+    pub plaintext_port: u16,
+    /// The app behind it.
+    pub app: Endpoint,
 }
 
-impl UsEastSidecar {
-    /// Starts the apps and Envoy on `ports` of `bind`, with the filter at `wasm`,
-    /// rendering the config into (and logging to) `run_dir`.
-    pub fn start(bind: IpAddr, ports: &PortPlan, wasm: &Path, run_dir: &Path) -> Result<Self> {
-        let eu_app = EchoApp::start(
-            "eu-west-app",
-            "eu-west-1",
-            SocketAddr::new(bind, ports.eu_app),
-        )?;
-        let us_app = EchoApp::start(
-            "us-east-app",
-            "us-east-1",
-            SocketAddr::new(bind, ports.us_app),
-        )?;
-        let values = us_east_values(bind, ports, eu_app.addr(), us_app.addr(), wasm);
-        let config = render::render_to_dir(US_EAST_OUTBOUND, &values, run_dir)?;
-        let envoy = Envoy::start(&config, run_dir)?;
-        let listener = envoy.listener_addr(OUTBOUND_LISTENER)?;
-        Ok(Self {
-            envoy,
-            listener,
-            eu_app,
-            us_app,
-        })
+/// The values of [`EU_WEST_INBOUND`] in `mode`.
+pub fn inbound_values(mode: ResidencyMode, site: &InboundSite, files: &ConfigFiles) -> Values {
+    Values::new()
+        .set("plugin_config", mode.plugin_config())
+        .set("bind_address", &site.bind)
+        .set("admin_port", site.admin_port)
+        .set("mtls_port", site.mtls_port)
+        .set("plaintext_port", site.plaintext_port)
+        .set("app_host", &site.app.host)
+        .set("app_port", site.app.port)
+        .set("ca_cert", files.cert(files::CA))
+        .set("server_cert", files.cert(files::SERVER_CERT))
+        .set("server_key", files.cert(files::SERVER_KEY))
+        .set("wasm_path", &files.wasm)
+}
+
+/// One config of the mesh: the name it is written under (`<name>.yaml`), its
+/// template and its values.
+#[derive(Debug, Clone)]
+pub struct Rendering {
+    /// `us-east`, `eu-central`, `eu-west` or `eu-west-audit`.
+    pub name: String,
+    /// The template in `envoy-config/`.
+    pub template: &'static str,
+    /// Its values.
+    pub values: Values,
+}
+
+impl Rendering {
+    /// The file name of the rendered config.
+    pub fn file_name(&self) -> String {
+        config_file_name(&self.name)
+    }
+}
+
+/// The file name a config called `name` is rendered to, in tests, demo and compose.
+pub fn config_file_name(name: &str) -> String {
+    format!("{name}.yaml")
+}
+
+/// The fixed addresses of a placement where every Envoy and app has its own host
+/// (compose), or where nothing listens (validation).
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// The address listeners bind.
+    pub bind: String,
+    /// Every Envoy's admin port.
+    pub admin_port: u16,
+    /// Every outbound sidecar's listener port.
+    pub listener_port: u16,
+    /// eu-west's mTLS port.
+    pub mtls_port: u16,
+    /// eu-west's plaintext port.
+    pub plaintext_port: u16,
+    /// Every app's port.
+    pub app_port: u16,
+    /// The host of a service (an Envoy or an app) by its name.
+    pub host: fn(&str) -> String,
+}
+
+/// Every config of the mesh at `placement`: each caller's outbound sidecar, eu-west
+/// in both modes. Callers point at the enforcing eu-west.
+pub fn renderings(placement: &Placement, files: &ConfigFiles) -> Vec<Rendering> {
+    let host = placement.host;
+    let eu_west = Endpoint {
+        host: host(ResidencyMode::Enforce.config_name()),
+        port: placement.mtls_port,
+    };
+    let callers = CALLERS.iter().map(|caller| Rendering {
+        name: caller.cluster.to_owned(),
+        template: OUTBOUND_SIDECAR,
+        values: outbound_values(
+            caller,
+            &OutboundSite {
+                bind: placement.bind.clone(),
+                admin_port: placement.admin_port,
+                listener_port: placement.listener_port,
+                local_app: Endpoint {
+                    host: host(caller.app),
+                    port: placement.app_port,
+                },
+                eu_west: eu_west.clone(),
+            },
+            files,
+        ),
+    });
+    let inbound = ResidencyMode::ALL.iter().map(|mode| Rendering {
+        name: mode.config_name().to_owned(),
+        template: EU_WEST_INBOUND,
+        values: inbound_values(
+            *mode,
+            &InboundSite {
+                bind: placement.bind.clone(),
+                admin_port: placement.admin_port,
+                mtls_port: placement.mtls_port,
+                plaintext_port: placement.plaintext_port,
+                app: Endpoint {
+                    host: host(EU_WEST_APP),
+                    port: placement.app_port,
+                },
+            },
+            files,
+        ),
+    });
+    callers.chain(inbound).collect()
+}
+
+/// Loopback, every port 0: for `envoy --mode validate`, which binds nothing.
+pub fn validation_placement() -> Placement {
+    Placement {
+        bind: crate::ports::LOOPBACK.to_string(),
+        admin_port: 0,
+        listener_port: 0,
+        mtls_port: 0,
+        plaintext_port: 0,
+        app_port: 0,
+        host: |_| crate::ports::LOOPBACK.to_string(),
+    }
+}
+
+/// Values for every placeholder of every template in `envoy-config/`, loopback and
+/// port 0 throughout, for checks that render any template (a template that is not
+/// part of [`renderings`] is validated with these). The plugin config is eu-west's.
+pub fn validation_values(files: &ConfigFiles) -> Values {
+    let loopback = crate::ports::LOOPBACK;
+    let any = Endpoint::from(SocketAddr::new(loopback, 0));
+    let outbound = outbound_values(
+        &US_EAST,
+        &OutboundSite {
+            bind: loopback.to_string(),
+            admin_port: 0,
+            listener_port: 0,
+            local_app: any.clone(),
+            eu_west: any.clone(),
+        },
+        files,
+    );
+    let inbound = inbound_values(
+        ResidencyMode::Enforce,
+        &InboundSite {
+            bind: loopback.to_string(),
+            admin_port: 0,
+            mtls_port: 0,
+            plaintext_port: 0,
+            app: any.clone(),
+        },
+        files,
+    );
+    outbound.merge(inbound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_plugin_config_differs_from_eu_west_only_in_its_mode() {
+        let read = |mode: ResidencyMode| -> serde_json::Value {
+            let path = crate::paths::config_dir().join(mode.plugin_config());
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        };
+        let mut enforce = read(ResidencyMode::Enforce);
+        let mut audit = read(ResidencyMode::Audit);
+        assert_eq!(enforce["residency"]["mode"], "enforce");
+        assert_eq!(audit["residency"]["mode"], "audit");
+        enforce["residency"]["mode"].take();
+        audit["residency"]["mode"].take();
+        assert_eq!(enforce, audit);
+    }
+
+    #[test]
+    fn every_caller_and_mode_has_its_own_config_name() {
+        let files = ConfigFiles {
+            wasm: "/filter.wasm".to_owned(),
+            certs: "/certs".to_owned(),
+        };
+        let mut names: Vec<String> = renderings(&validation_placement(), &files)
+            .iter()
+            .map(Rendering::file_name)
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "eu-central.yaml",
+                "eu-west-audit.yaml",
+                "eu-west.yaml",
+                "us-east.yaml"
+            ]
+        );
     }
 }

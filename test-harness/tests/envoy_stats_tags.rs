@@ -1,37 +1,60 @@
 //! The `stats_tags` shipped in `envoy-config/` turn the filter's embedded-tag counter
 //! names into Prometheus labels on a real Envoy 1.40: no `=.=` is left in any
-//! `meshborder_` line, and a residency denial is counted under its rule.
+//! `meshborder_` line on eu-west, and each counter carries exactly its labels.
 
 use meshborder_harness::client::Request;
-use meshborder_harness::paths;
-use meshborder_harness::ports::{LOOPBACK, PortPlan};
-use meshborder_harness::topology::UsEastSidecar;
+use meshborder_harness::mesh::Mesh;
+use meshborder_harness::prometheus;
+use meshborder_harness::topology::{ResidencyMode, US_EAST};
 
 #[test]
 fn prometheus_shows_the_filter_counters_with_labels() {
-    let wasm = paths::filter_wasm().unwrap();
-    let run_dir = paths::run_dir("envoy-stats-tags").unwrap();
-    let sidecar = UsEastSidecar::start(LOOPBACK, &PortPlan::EPHEMERAL, &wasm, &run_dir).unwrap();
-
+    let mesh = Mesh::start("envoy-stats-tags", ResidencyMode::Enforce, &[US_EAST]).unwrap();
+    let us_east = mesh.caller(&US_EAST).unwrap();
     let denied = Request::get("/users/1")
         .header("host", "eu-user-data")
-        .send(sidecar.listener)
+        .send(us_east.listener)
         .unwrap();
     assert_eq!(denied.status, 403, "{}", denied.text());
 
-    let prometheus = sidecar.envoy.prometheus().unwrap();
-    let ours: Vec<&str> = prometheus
+    let text = mesh.eu_west.envoy.prometheus().unwrap();
+    let ours: Vec<&str> = text
         .lines()
         .filter(|line| line.starts_with("meshborder_"))
         .collect();
-    assert!(!ours.is_empty(), "no meshborder_ metrics in:\n{prometheus}");
+    assert!(!ours.is_empty(), "no meshborder_ metrics in:\n{text}");
     for line in &ours {
         assert!(!line.contains("=.="), "a label was not extracted: {line}");
     }
-    let denial = r#"meshborder_residency_decisions_total{rule="eu-user-data",decision="deny"} 1"#;
-    assert!(
-        ours.contains(&denial),
-        "no `{denial}` in:\n{}",
+    let labels_of = |name: &str| -> Vec<Vec<String>> {
+        prometheus::samples(&text, name)
+            .into_iter()
+            .map(|sample| sample.labels.into_iter().map(|(key, _)| key).collect())
+            .collect()
+    };
+    for labels in labels_of("meshborder_xcluster_bytes_total") {
+        assert_eq!(
+            labels,
+            [
+                "direction",
+                "source_cluster",
+                "source_region",
+                "destination_cluster",
+                "destination_region"
+            ]
+        );
+    }
+    for labels in labels_of("meshborder_xcluster_requests_total") {
+        assert_eq!(labels, ["source_cluster", "destination_cluster"]);
+    }
+    assert_eq!(
+        prometheus::value(
+            &text,
+            "meshborder_residency_decisions_total",
+            &[("rule", "eu-user-data"), ("decision", "deny")]
+        ),
+        Some(1),
+        "{}",
         ours.join("\n")
     );
 }

@@ -1,7 +1,10 @@
-//! Running curl for the demo: print the command as one would type it, run it, and
-//! split what came back into status, headers and body.
+//! Running curl for the demo: print the command as one would type it, run it (from
+//! the workspace root, so the certificate paths it prints work as typed), and split
+//! what came back into status, headers and body.
 
 use std::process::Command;
+
+use meshborder_harness::paths;
 
 /// What curl printed with `-i`: the response head, then the body.
 pub struct CurlResponse {
@@ -32,21 +35,22 @@ pub fn ensure_installed() -> Result<(), String> {
         .map_err(|_| "curl not found on PATH: install curl to run the demo".to_owned())
 }
 
+/// `curl <args>` as one would type it in a shell.
+pub fn command<S: AsRef<str>>(args: &[S]) -> String {
+    let quoted: Vec<String> = args.iter().map(|arg| quote(arg.as_ref())).collect();
+    format!("curl {}", quoted.join(" "))
+}
+
 /// Prints `$ curl <args>` and runs it; returns what curl wrote to stdout.
 pub fn run(args: &[&str]) -> Result<String, String> {
-    println!(
-        "$ curl {}",
-        args.iter()
-            .map(|arg| quote(arg))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    println!("$ {}", command(args));
     run_quietly(args)
 }
 
 /// Runs curl without printing the command (the caller printed it its own way).
 pub fn run_quietly(args: &[&str]) -> Result<String, String> {
     let output = Command::new("curl")
+        .current_dir(paths::workspace_root())
         .args(args)
         .output()
         .map_err(|e| format!("running curl: {e}"))?;

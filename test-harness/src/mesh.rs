@@ -1,0 +1,242 @@
+//! The mesh of [`crate::topology`], running: fresh certificates, the eu-west
+//! sidecar with its app, and an outbound sidecar with its app for each caller asked
+//! for, every Envoy in its own directory of the run (`<run>/<name>/`: the rendered
+//! `<name>.yaml`, `envoy.log`, `access.log`). Everything is stopped when dropped.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use crate::certs::TestPki;
+use crate::envoy::Envoy;
+use crate::error::Result;
+use crate::ports::{InboundPorts, LOOPBACK, MeshPorts, OutboundPorts};
+use crate::render::{self, Values};
+use crate::tls::TlsClient;
+use crate::topology::{
+    self, Caller, ConfigFiles, EU_CENTRAL, EU_WEST_APP, EU_WEST_INBOUND, EU_WEST_REGION,
+    InboundSite, MTLS_LISTENER, OUTBOUND_LISTENER, OUTBOUND_SIDECAR, OutboundSite,
+    PLAINTEXT_LISTENER, ResidencyMode,
+};
+use crate::upstream::EchoApp;
+use crate::{HarnessError, paths};
+
+/// The eu-west sidecar (inbound, with the residency rules) and the app behind it.
+#[derive(Debug)]
+pub struct EuWestSidecar {
+    /// Enforcing or auditing.
+    pub mode: ResidencyMode,
+    /// Envoy, with the filter loaded.
+    pub envoy: Envoy,
+    /// The listener that requires a client certificate.
+    pub mtls: SocketAddr,
+    /// The plaintext listener.
+    pub plaintext: SocketAddr,
+    /// The app behind it.
+    pub app: EchoApp,
+}
+
+impl EuWestSidecar {
+    /// Starts the app and Envoy on `ports` of `bind`, in `run_dir/<config name>/`.
+    pub fn start(
+        mode: ResidencyMode,
+        bind: IpAddr,
+        ports: &InboundPorts,
+        files: &ConfigFiles,
+        run_dir: &Path,
+    ) -> Result<Self> {
+        let app = EchoApp::start(
+            EU_WEST_APP,
+            EU_WEST_REGION,
+            SocketAddr::new(bind, ports.app),
+        )?;
+        let site = InboundSite {
+            bind: bind.to_string(),
+            admin_port: ports.admin,
+            mtls_port: ports.mtls,
+            plaintext_port: ports.plaintext,
+            app: app.addr().into(),
+        };
+        let values = topology::inbound_values(mode, &site, files);
+        let envoy = start_envoy(mode.config_name(), EU_WEST_INBOUND, &values, run_dir)?;
+        Ok(Self {
+            mode,
+            mtls: envoy.listener_addr(MTLS_LISTENER)?,
+            plaintext: envoy.listener_addr(PLAINTEXT_LISTENER)?,
+            envoy,
+            app,
+        })
+    }
+}
+
+/// A calling cluster's outbound sidecar and the app next to it.
+#[derive(Debug)]
+pub struct CallerSidecar {
+    /// Who it is.
+    pub caller: Caller,
+    /// Envoy, with the filter loaded.
+    pub envoy: Envoy,
+    /// Where its HTTP listener is bound.
+    pub listener: SocketAddr,
+    /// The app it serves requests without a remote route from.
+    pub app: EchoApp,
+}
+
+impl CallerSidecar {
+    /// Starts the app and Envoy on `ports` of `bind`, sending eu-west's requests to
+    /// `eu_west` (its mTLS listener), in `run_dir/<cluster>/`.
+    pub fn start(
+        caller: Caller,
+        bind: IpAddr,
+        ports: &OutboundPorts,
+        eu_west: SocketAddr,
+        files: &ConfigFiles,
+        run_dir: &Path,
+    ) -> Result<Self> {
+        let app = EchoApp::start(caller.app, caller.region, SocketAddr::new(bind, ports.app))?;
+        let site = OutboundSite {
+            bind: bind.to_string(),
+            admin_port: ports.admin,
+            listener_port: ports.listener,
+            local_app: app.addr().into(),
+            eu_west: eu_west.into(),
+        };
+        let values = topology::outbound_values(&caller, &site, files);
+        let envoy = start_envoy(caller.cluster, OUTBOUND_SIDECAR, &values, run_dir)?;
+        Ok(Self {
+            caller,
+            listener: envoy.listener_addr(OUTBOUND_LISTENER)?,
+            envoy,
+            app,
+        })
+    }
+}
+
+/// The running mesh: eu-west in one mode, and the callers asked for.
+#[derive(Debug)]
+pub struct Mesh {
+    /// The run's certificates.
+    pub pki: TestPki,
+    /// Where the configs name the `.wasm` and the certificates.
+    pub files: ConfigFiles,
+    /// The run's directory.
+    pub run_dir: PathBuf,
+    /// The eu-west sidecar.
+    pub eu_west: EuWestSidecar,
+    /// The callers' sidecars, in the order asked for.
+    pub callers: Vec<CallerSidecar>,
+}
+
+impl Mesh {
+    /// Starts the mesh for a test: loopback, every port picked by the kernel, the
+    /// release `.wasm`, a fresh run directory named after `label`.
+    pub fn start(label: &str, mode: ResidencyMode, callers: &[Caller]) -> Result<Self> {
+        let wasm = paths::filter_wasm()?;
+        let run_dir = paths::run_dir(label)?;
+        Self::start_in(
+            &run_dir,
+            &wasm,
+            LOOPBACK,
+            &MeshPorts::EPHEMERAL,
+            mode,
+            callers,
+        )
+    }
+
+    /// Starts the mesh on `ports` of `bind` with the filter at `wasm`, writing
+    /// certificates, configs and logs into `run_dir`.
+    pub fn start_in(
+        run_dir: &Path,
+        wasm: &Path,
+        bind: IpAddr,
+        ports: &MeshPorts,
+        mode: ResidencyMode,
+        callers: &[Caller],
+    ) -> Result<Self> {
+        let pki = TestPki::generate(&run_dir.join("certs"))?;
+        let files = ConfigFiles::local(wasm, &pki);
+        let eu_west =
+            EuWestSidecar::start(mode, bind, &inbound_ports(ports, mode), &files, run_dir)?;
+        let callers = callers
+            .iter()
+            .map(|caller| {
+                let ports = outbound_ports(ports, caller);
+                CallerSidecar::start(*caller, bind, &ports, eu_west.mtls, &files, run_dir)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            pki,
+            files,
+            run_dir: run_dir.to_path_buf(),
+            eu_west,
+            callers,
+        })
+    }
+
+    /// Starts one more eu-west, in `mode`, with this mesh's certificates (the demo
+    /// runs an auditing one next to the enforcing one).
+    pub fn start_eu_west(
+        &self,
+        mode: ResidencyMode,
+        bind: IpAddr,
+        ports: &MeshPorts,
+    ) -> Result<EuWestSidecar> {
+        EuWestSidecar::start(
+            mode,
+            bind,
+            &inbound_ports(ports, mode),
+            &self.files,
+            &self.run_dir,
+        )
+    }
+
+    /// The sidecar of `caller`.
+    pub fn caller(&self, caller: &Caller) -> Result<&CallerSidecar> {
+        self.callers
+            .iter()
+            .find(|sidecar| sidecar.caller == *caller)
+            .ok_or_else(|| HarnessError::Missing {
+                what: format!("a sidecar for caller `{}`", caller.cluster),
+                hint: "start the mesh with that caller".to_owned(),
+            })
+    }
+
+    /// A TLS client presenting the trusted SPIFFE ID, as a caller's sidecar does.
+    pub fn trusted_client(&self) -> Result<TlsClient> {
+        TlsClient::with_cert(&self.pki, &self.pki.trusted_client)
+    }
+
+    /// A TLS client presenting a certificate of the same CA with an untrusted
+    /// SPIFFE ID.
+    pub fn untrusted_client(&self) -> Result<TlsClient> {
+        TlsClient::with_cert(&self.pki, &self.pki.untrusted_client)
+    }
+
+    /// A TLS client presenting no certificate.
+    pub fn anonymous_client(&self) -> Result<TlsClient> {
+        TlsClient::without_cert(&self.pki)
+    }
+}
+
+fn inbound_ports(ports: &MeshPorts, mode: ResidencyMode) -> InboundPorts {
+    match mode {
+        ResidencyMode::Enforce => ports.eu_west,
+        ResidencyMode::Audit => ports.eu_west_audit,
+    }
+}
+
+fn outbound_ports(ports: &MeshPorts, caller: &Caller) -> OutboundPorts {
+    if *caller == EU_CENTRAL {
+        ports.eu_central
+    } else {
+        ports.us_east
+    }
+}
+
+/// Renders `template` into `run_dir/<name>/<name>.yaml` and starts Envoy there.
+fn start_envoy(name: &str, template: &str, values: &Values, run_dir: &Path) -> Result<Envoy> {
+    let dir = run_dir.join(name);
+    paths::fresh_dir(&dir)?;
+    let config = dir.join(topology::config_file_name(name));
+    render::render_to_file(template, values, &config)?;
+    Envoy::start(&config, &dir)
+}
