@@ -26,6 +26,7 @@ pub mod render;
 pub mod tls;
 pub mod topology;
 pub mod upstream;
+pub mod wasm_host;
 mod wire;
 
 pub use error::{HarnessError, Result};
