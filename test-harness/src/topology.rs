@@ -334,7 +334,8 @@ pub fn validation_values(files: &ConfigFiles) -> Values {
         },
         files,
     );
-    outbound.merge(inbound)
+    let gateway = crate::gateway::validation_values(Path::new(&files.wasm));
+    outbound.merge(inbound).merge(gateway)
 }
 
 #[cfg(test)]
