@@ -26,6 +26,7 @@ pub mod poll;
 pub mod ports;
 pub mod prometheus;
 pub mod render;
+pub mod steady;
 pub mod tls;
 pub mod topology;
 pub mod upstream;
