@@ -32,6 +32,7 @@ mod cache;
 mod callback;
 mod clock;
 pub mod codec;
+pub mod configs;
 mod error;
 mod guest;
 mod imports;

@@ -1,0 +1,60 @@
+//! Config templates of `envoy-config/`: YAML with `{{...}}` placeholders that the
+//! harness's renderer fills in per topology. Their plugin configurations are the
+//! JSON files they include with `{{json:file.json}}`, read from the template's
+//! directory (or the nearest parent that has the file). An include named by a
+//! value, `{{json:$name}}`, is chosen at render time and cannot be followed here.
+
+use std::fs;
+use std::path::Path;
+
+use super::{FoundConfig, NodeIdentity};
+
+const OPEN: &str = "{{";
+const CLOSE: &str = "}}";
+const JSON_INCLUDE: &str = "json:";
+
+/// Whether `text` is a template.
+pub fn is_template(text: &str) -> bool {
+    text.contains(OPEN)
+}
+
+/// The plugin configurations a template includes, and the value names of
+/// includes chosen at render time.
+pub fn included_configs(
+    path: &Path,
+    text: &str,
+) -> Result<(Vec<FoundConfig>, Vec<String>), String> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let (mut found, mut deferred) = (Vec::new(), Vec::new());
+    let mut rest = text;
+    while let Some((_, after)) = rest.split_once(OPEN) {
+        let Some((name, tail)) = after.split_once(CLOSE) else {
+            return Err("as a template: a `{{` placeholder is never closed".to_owned());
+        };
+        rest = tail;
+        let Some(file) = name.strip_prefix(JSON_INCLUDE) else {
+            continue;
+        };
+        if let Some(value_name) = file.strip_prefix('$') {
+            deferred.push(value_name.to_owned());
+            continue;
+        }
+        let include = dir
+            .ancestors()
+            .map(|d| d.join(file))
+            .find(|candidate| candidate.is_file())
+            .ok_or_else(|| {
+                format!("as a template: include `{file}` not found next to it or above")
+            })?;
+        let config = fs::read(&include)
+            .map_err(|e| format!("reading include `{}`: {e}", include.display()))?;
+        found.push(FoundConfig {
+            file: path.to_owned(),
+            document: None,
+            location: format!("`{{{{json:{file}}}}}`"),
+            config,
+            node: NodeIdentity::default(),
+        });
+    }
+    Ok((found, deferred))
+}
