@@ -97,3 +97,35 @@ distclean: clean
 
 # Fuzzing targets (make fuzz) live with the fuzz crate.
 include fuzz/fuzz.mk
+
+# The filter as a Wasm OCI image in Istio's "compat" format (istio/Dockerfile),
+# exported as an OCI archive, and the sha256 to pin in the WasmPlugins: the digest
+# of the image manifest, which is what Istio checks for an oci:// URL. Needs Docker
+# with buildx, or Podman, and a running engine. Not part of `make test`.
+# istio/README.md shows how to push the archive without changing that digest.
+IMAGE_DIR := $(CURDIR)/target/meshborder-image
+IMAGE_NAME ?= meshborder-filter:dev
+
+.PHONY: image
+image: build
+	@rm -rf "$(IMAGE_DIR)" && mkdir -p "$(IMAGE_DIR)/oci"
+	@if docker info >/dev/null 2>&1; then \
+	  echo "image: building istio/Dockerfile with docker buildx"; \
+	  docker buildx build --provenance=false --sbom=false --platform linux/amd64 \
+	    --file istio/Dockerfile \
+	    --output "type=oci,dest=$(IMAGE_DIR)/image.tar,name=$(IMAGE_NAME)" \
+	    target/wasm32-wasip1/release \
+	  || { echo "image: this buildx builder cannot write OCI archives; run 'docker buildx create --use' once (or turn on the containerd image store) and retry" >&2; exit 1; }; \
+	  tar -xf "$(IMAGE_DIR)/image.tar" -C "$(IMAGE_DIR)/oci"; \
+	elif podman info >/dev/null 2>&1; then \
+	  echo "image: building istio/Dockerfile with podman"; \
+	  podman build --format oci --platform linux/amd64 --file istio/Dockerfile --tag "$(IMAGE_NAME)" target/wasm32-wasip1/release; \
+	  podman push --compression-format gzip "$(IMAGE_NAME)" "oci:$(IMAGE_DIR)/oci:dev"; \
+	  tar -cf "$(IMAGE_DIR)/image.tar" -C "$(IMAGE_DIR)/oci" .; \
+	else \
+	  echo "image: no running container engine: start Docker or Podman (or build istio/Dockerfile elsewhere, see istio/README.md)" >&2; \
+	  exit 1; \
+	fi
+	@digest=$$(python3 istio/oci-digest.py "$(IMAGE_DIR)/oci"); \
+	echo "image: OCI layout in target/meshborder-image/oci/, archive target/meshborder-image/image.tar"; \
+	echo "sha256: $$digest"
