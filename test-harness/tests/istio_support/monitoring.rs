@@ -1,0 +1,84 @@
+//! istio/monitoring/: the PrometheusRule and the Grafana dashboard, loaded.
+
+use serde_json::Value;
+
+use super::Result;
+use super::files;
+use super::models::prometheus_rule::{PrometheusRule, Rule};
+use super::models::typed;
+
+/// The PrometheusRule.
+pub fn rules() -> Result<PrometheusRule> {
+    let path = files::istio_dir().join("monitoring/prometheusrule.yaml");
+    typed(&files::load_single_yaml(&path)?)
+}
+
+/// Every rule of every group, in order.
+pub fn all_rules(rules: &PrometheusRule) -> impl Iterator<Item = &Rule> {
+    rules
+        .spec
+        .groups
+        .iter()
+        .flat_map(|group| group.rules.iter())
+}
+
+/// The rule recording `record`, or alerting as `alert`.
+pub fn rule<'a>(rules: &'a PrometheusRule, name: &str) -> Result<&'a Rule> {
+    all_rules(rules)
+        .find(|rule| rule.record.as_deref() == Some(name) || rule.alert.as_deref() == Some(name))
+        .ok_or_else(|| format!("no rule `{name}`"))
+}
+
+/// The dashboard JSON.
+pub fn dashboard() -> Result<Value> {
+    files::load_json(&files::istio_dir().join("monitoring/grafana-dashboard.json"))
+}
+
+/// One dashboard panel.
+#[derive(Debug)]
+pub struct Panel<'a> {
+    /// Its title.
+    pub title: String,
+    /// The panel's JSON.
+    pub json: &'a Value,
+    /// The PromQL of its targets.
+    pub exprs: Vec<String>,
+}
+
+/// Every panel of the dashboard.
+pub fn panels(dashboard: &Value) -> Result<Vec<Panel<'_>>> {
+    let panels = dashboard
+        .get("panels")
+        .and_then(Value::as_array)
+        .ok_or("the dashboard has no panels")?;
+    panels
+        .iter()
+        .map(|json| {
+            let title = files::str_at(json, "/title").ok_or("a panel without a title")?;
+            let exprs = json
+                .get("targets")
+                .and_then(Value::as_array)
+                .ok_or_else(|| format!("panel `{title}` has no targets"))?
+                .iter()
+                .map(|target| {
+                    files::str_at(target, "/expr")
+                        .map(str::to_owned)
+                        .ok_or_else(|| format!("panel `{title}`: a target without `expr`"))
+                })
+                .collect::<Result<Vec<String>>>()?;
+            Ok(Panel {
+                title: title.to_owned(),
+                json,
+                exprs,
+            })
+        })
+        .collect()
+}
+
+/// The panel whose title contains `part`.
+pub fn panel<'a, 'b>(panels: &'a [Panel<'b>], part: &str) -> Result<&'a Panel<'b>> {
+    panels
+        .iter()
+        .find(|panel| panel.title.contains(part))
+        .ok_or_else(|| format!("no panel titled …{part}…"))
+}
