@@ -1,11 +1,12 @@
-//! The host's own byte formats and numbers, pinned against hand-written fixtures:
-//! the header-map wire format, property paths, and the ABI's status codes and enums.
+//! The host's own formats and numbers, pinned against hand-written fixtures:
+//! the header-map wire format, property paths, the ABI's status codes and enums,
+//! and metric names with embedded tags.
 
 use meshborder_harness::wasm_host::abi::{BufferType, MapType, MetricType, StreamType};
 use meshborder_harness::wasm_host::codec::{
     CodecError, MAX_PAIRS, decode_pairs, decode_path, encode_pairs, encode_path,
 };
-use meshborder_harness::wasm_host::{Action, LogLevel, Status};
+use meshborder_harness::wasm_host::{Action, LogLevel, Metric, MetricValue, Status};
 
 /// `[(":path", "/a"), ("x-empty", "")]` in the ABI's wire format.
 #[rustfmt::skip]
@@ -112,11 +113,17 @@ fn map_buffer_stream_and_metric_kinds_decode_from_their_numbers() {
     assert_eq!(MapType::from_code(1), Some(MapType::RequestTrailers));
     assert_eq!(MapType::from_code(2), Some(MapType::ResponseHeaders));
     assert_eq!(MapType::from_code(3), Some(MapType::ResponseTrailers));
-    assert_eq!(MapType::from_code(7), Some(MapType::HttpCallResponseTrailers));
+    assert_eq!(
+        MapType::from_code(7),
+        Some(MapType::HttpCallResponseTrailers)
+    );
     assert_eq!(MapType::from_code(8), None);
     assert_eq!(BufferType::from_code(0), Some(BufferType::RequestBody));
     assert_eq!(BufferType::from_code(6), Some(BufferType::VmConfiguration));
-    assert_eq!(BufferType::from_code(7), Some(BufferType::PluginConfiguration));
+    assert_eq!(
+        BufferType::from_code(7),
+        Some(BufferType::PluginConfiguration)
+    );
     assert_eq!(BufferType::from_code(9), None);
     assert_eq!(StreamType::from_code(0), Some(StreamType::Request));
     assert_eq!(StreamType::from_code(3), Some(StreamType::Upstream));
@@ -133,4 +140,56 @@ fn log_levels_and_actions_decode_from_their_numbers() {
     assert_eq!(Action::from_code(0), Action::Continue);
     assert_eq!(Action::from_code(1), Action::Pause);
     assert_eq!(Action::from_code(7), Action::Other(7));
+}
+
+fn counter(name: &str) -> Metric {
+    Metric {
+        name: name.to_owned(),
+        value: MetricValue::Counter(1),
+    }
+}
+
+#[test]
+fn embedded_tags_read_as_prometheus_labels() {
+    let metric = counter(
+        "meshborder.xcluster_requests_total_source_cluster=.=us-east;.;destination_cluster=.=eu-west;.;",
+    );
+    let labels = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        metric.prometheus(&["source_cluster", "destination_cluster"]),
+        (
+            "meshborder_xcluster_requests_total".to_owned(),
+            labels(&[
+                ("source_cluster", "us-east"),
+                ("destination_cluster", "eu-west")
+            ])
+        )
+    );
+    // Without the label names, the first label is cut at its last underscore.
+    assert_eq!(
+        metric.prometheus(&[]).0,
+        "meshborder_xcluster_requests_total_source"
+    );
+    let plain = counter("meshborder.unknown_source_total");
+    assert_eq!(
+        plain.prometheus(&[]),
+        ("meshborder_unknown_source_total".to_owned(), Vec::new())
+    );
+}
+
+#[test]
+fn label_values_keep_their_dots() {
+    let metric = counter("a.b_rule=.=v1.2;.;");
+    assert_eq!(
+        metric.prometheus(&["rule"]),
+        (
+            "a_b".to_owned(),
+            vec![("rule".to_owned(), "v1.2".to_owned())]
+        )
+    );
 }

@@ -74,3 +74,73 @@ fn parse_header(raw: &str) -> Result<(String, String), String> {
     }
     Ok((name, value))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn an_absolute_url_gives_the_pseudo_headers() {
+        assert_eq!(
+            parse("get https://eu-user-data:8443/users/1?x=2", &[]).unwrap(),
+            pairs(&[
+                (":method", "GET"),
+                (":scheme", "https"),
+                (":authority", "eu-user-data:8443"),
+                (":path", "/users/1?x=2"),
+            ])
+        );
+        assert_eq!(parse("GET http://shop", &[]).unwrap()[3].1, "/");
+    }
+
+    #[test]
+    fn headers_take_either_separator_and_host_names_a_path_only_target() {
+        let extra = [
+            "X-User-Region=eu".to_owned(),
+            "host: shop".to_owned(),
+            "a: b=c".to_owned(),
+        ];
+        assert_eq!(
+            parse("POST /cart", &extra).unwrap(),
+            pairs(&[
+                (":method", "POST"),
+                (":scheme", "http"),
+                (":authority", "shop"),
+                (":path", "/cart"),
+                ("x-user-region", "eu"),
+                ("a", "b=c"),
+            ])
+        );
+    }
+
+    #[test]
+    fn unclear_requests_are_refused_with_the_expected_form() {
+        assert!(
+            parse("GET", &[])
+                .unwrap_err()
+                .contains("expected 'METHOD URL'")
+        );
+        assert!(
+            parse("GET /x", &[])
+                .unwrap_err()
+                .contains("--header host=NAME")
+        );
+        assert!(
+            parse("GET ftp://x/", &[])
+                .unwrap_err()
+                .contains("expected http://host/path")
+        );
+        assert!(parse("GET http:///x", &[]).unwrap_err().contains("no host"));
+        assert!(
+            parse("GET http://x/", &["novalue".to_owned()])
+                .unwrap_err()
+                .contains("NAME=VALUE")
+        );
+    }
+}
