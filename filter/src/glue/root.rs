@@ -14,6 +14,7 @@ use super::host::node_facts;
 use super::metrics::Metrics;
 use super::stream::MeshborderStream;
 use crate::policy::Policy;
+use crate::policy::report::configured_line;
 
 /// What every stream of one configuration shares.
 pub struct Shared {
@@ -38,9 +39,9 @@ impl RootContext for MeshborderRoot {
             0,
             plugin_configuration_size,
         )
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        .ok()
+        .flatten()
+        .unwrap_or_default();
         let policy = match Policy::from_json(&config, &node_facts()) {
             Ok(policy) => policy,
             Err(error) => {
@@ -55,18 +56,7 @@ impl RootContext for MeshborderRoot {
                 return false;
             }
         };
-        log::info!(
-            "{}",
-            serde_json::json!({
-                "event": "configured",
-                "cluster": policy.identity.cluster,
-                "region": policy.identity.region,
-                "zone": policy.identity.zone,
-                "rules": policy.rules.len(),
-                "routing": policy.routing.is_some(),
-                "trustedPeers": !policy.trusted.is_empty(),
-            })
-        );
+        log::info!("{}", configured_line(&policy));
         self.shared = Some(Rc::new(Shared {
             policy,
             metrics: RefCell::new(metrics),

@@ -191,6 +191,11 @@ impl TrustedPeers {
         self.patterns.is_empty()
     }
 
+    /// How many patterns there are.
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
     /// Whether this peer's tags may be believed.
     pub fn trusts(&self, peer: Peer<'_>) -> bool {
         peer.mtls

@@ -121,6 +121,33 @@ pub fn guard_line(rule: &str, requested: Option<&str>, routed: &str) -> String {
     .unwrap_or_default()
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfiguredLine<'a> {
+    event: &'static str,
+    cluster: &'a str,
+    region: Option<&'a str>,
+    zone: Option<&'a str>,
+    rules: usize,
+    routing: bool,
+    trusted_peers: usize,
+}
+
+/// The JSON log line written when a configuration is accepted: the identity and the
+/// size of the policy, never the configuration itself.
+pub fn configured_line(policy: &super::Policy) -> String {
+    serde_json::to_string(&ConfiguredLine {
+        event: "configured",
+        cluster: &policy.identity.cluster,
+        region: policy.identity.region.as_deref(),
+        zone: policy.identity.zone.as_deref(),
+        rules: policy.rules.len(),
+        routing: policy.routing.is_some(),
+        trusted_peers: policy.trusted.len(),
+    })
+    .unwrap_or_default()
+}
+
 fn truncate(value: &str) -> &str {
     if value.len() <= MAX_LOGGED_LEN {
         return value;
