@@ -1,15 +1,18 @@
 //! `envoy-config/docker-compose.yaml` runs exactly the configs the tests run: after
 //! the render step `make compose-config` uses, every path it mounts exists; each of
-//! its Envoy services mounts the mesh config of its own name, the certificates and
-//! the `.wasm`; and it publishes the demo's ports, so the demo's curl commands work
-//! against it too.
+//! its Envoy services mounts the config of its own name (the mesh's, with the
+//! certificates; the gateway's, with its watched filter config) and the `.wasm`;
+//! and it publishes the demo's ports, so the demo's curl commands work against it
+//! too.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use meshborder_harness::compose::{self, CONTAINER_CERTS, CONTAINER_CONFIG, CONTAINER_WASM};
+use meshborder_harness::compose::{
+    self, CONTAINER_CERTS, CONTAINER_CONFIG, CONTAINER_ECDS_DIR, CONTAINER_WASM, GATEWAY_SERVICE,
+};
 use meshborder_harness::paths;
-use meshborder_harness::ports::MeshPorts;
+use meshborder_harness::ports::{GATEWAY_DEMO, MeshPorts};
 use meshborder_harness::render::COMPOSE_FILE;
 use meshborder_harness::topology::{self, Rendering};
 use serde_yaml_ng::Value;
@@ -87,12 +90,13 @@ fn every_path_compose_mounts_exists_after_the_render_step() {
 }
 
 #[test]
-fn compose_runs_each_mesh_config_under_its_own_name() {
+fn compose_runs_each_tested_config_under_its_own_name() {
     let compose = compose_file().unwrap();
     let envoys = envoy_services(&compose);
     let names: BTreeSet<&str> = envoys.iter().map(|(name, _)| name.as_str()).collect();
     let renderings = mesh_renderings();
-    let expected: BTreeSet<&str> = renderings.iter().map(|r| r.name.as_str()).collect();
+    let mut expected: BTreeSet<&str> = renderings.iter().map(|r| r.name.as_str()).collect();
+    expected.insert(GATEWAY_SERVICE);
     assert_eq!(
         names, expected,
         "compose's Envoys are not the tests' configs"
@@ -106,10 +110,15 @@ fn compose_runs_each_mesh_config_under_its_own_name() {
             compose::OUT_DIR,
             topology::config_file_name(name)
         );
-        let certs = format!("../{}/certs", compose::OUT_DIR);
+        // The mesh's Envoys need the certificates; the gateway its watched file.
+        let (extra, extra_at) = if name == GATEWAY_SERVICE {
+            (format!("../{}/ecds", compose::OUT_DIR), CONTAINER_ECDS_DIR)
+        } else {
+            (format!("../{}/certs", compose::OUT_DIR), CONTAINER_CERTS)
+        };
         let mut expected = vec![
             (config.as_str(), CONTAINER_CONFIG),
-            (certs.as_str(), CONTAINER_CERTS),
+            (extra.as_str(), extra_at),
             (
                 "../target/wasm32-wasip1/release/meshborder_filter.wasm",
                 CONTAINER_WASM,
@@ -152,4 +161,11 @@ fn compose_publishes_the_demo_ports() {
     assert_eq!(published("eu-west-audit"), inbound(demo.eu_west_audit));
     assert_eq!(published("us-east"), outbound(demo.us_east));
     assert_eq!(published("eu-central"), outbound(demo.eu_central));
+    assert_eq!(
+        published(GATEWAY_SERVICE),
+        [
+            format!("{}:{}", GATEWAY_DEMO.admin, placement.admin_port),
+            format!("{}:{}", GATEWAY_DEMO.listener, placement.listener_port),
+        ]
+    );
 }

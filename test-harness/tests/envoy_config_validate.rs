@@ -2,14 +2,15 @@
 //! `envoy --mode validate` with the release `.wasm` and real certificate files,
 //! which also makes the filter check the plugin config each one carries: every
 //! config of the mesh (each caller, eu-west in both modes), on loopback and with
-//! compose's addresses, and any other template with the validation values.
+//! compose's addresses, the gateway with compose's addresses, and every template
+//! not in the mesh with the validation values.
 
 use std::collections::BTreeSet;
 
 use meshborder_harness::certs::TestPki;
 use meshborder_harness::envoy::Envoy;
 use meshborder_harness::topology::{self, ConfigFiles};
-use meshborder_harness::{compose, paths, render};
+use meshborder_harness::{compose, gateway, paths, render};
 
 #[test]
 fn every_shipped_envoy_config_validates() {
@@ -31,6 +32,18 @@ fn every_shipped_envoy_config_validates() {
         render::render_to_file(rendering.template, &rendering.values, &config).unwrap();
         Envoy::validate(&config).unwrap();
     }
+    // The gateway with compose's addresses; the watched file must exist, as in
+    // the gateway's own validation values.
+    let mut gateway_site = compose::gateway_site();
+    gateway_site.wasm = files.wasm.clone();
+    gateway_site.ecds_path = paths::config_dir()
+        .join(gateway::ECDS_TEMPLATE)
+        .display()
+        .to_string();
+    let config = run_dir.join("compose-gateway.yaml");
+    render::render_to_file(gateway::GATEWAY, &gateway::values(&gateway_site), &config).unwrap();
+    Envoy::validate(&config).unwrap();
+
     let covered: BTreeSet<&str> = renderings.iter().map(|r| r.template).collect();
     let values = topology::validation_values(&files);
     for template in templates.iter().filter(|t| !covered.contains(t.as_str())) {

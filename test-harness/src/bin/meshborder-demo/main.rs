@@ -1,7 +1,8 @@
 //! `meshborder-demo` (run by `make demo`): starts the mesh the end-to-end tests run
 //! (Envoy 1.40 with the built filter as the eu-west sidecar, enforcing and in audit
 //! mode, and as the outbound sidecars of us-east and eu-central, each with an echo
-//! app), then walks a narrated tour with curl. It stays up for trying things by
+//! app) and the eu-west ingress gateway with one app per region, then walks a
+//! narrated tour with curl. It stays up for trying things by
 //! hand until Ctrl-C, or with `--once` exits after the tour (non-zero if a step did
 //! not go as the product contract says).
 //!
@@ -14,8 +15,9 @@ mod tour;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use meshborder_harness::gateway::Gateway;
 use meshborder_harness::mesh::{EuWestSidecar, Mesh};
-use meshborder_harness::ports::{LOOPBACK, MeshPorts};
+use meshborder_harness::ports::{GATEWAY_DEMO, LOOPBACK, MeshPorts};
 use meshborder_harness::topology::{CALLERS, ResidencyMode};
 use meshborder_harness::{HarnessError, compose, paths};
 
@@ -89,6 +91,7 @@ fn run(once: bool) -> Result<ExitCode, String> {
     let wasm = paths::filter_wasm().map_err(fail)?;
     let ports = MeshPorts::DEMO;
     ports.ensure_free(LOOPBACK).map_err(fail)?;
+    GATEWAY_DEMO.ensure_free(LOOPBACK).map_err(fail)?;
     let run_dir = paths::workspace_root().join("target/meshborder-demo");
     paths::fresh_dir(&run_dir).map_err(fail)?;
 
@@ -104,8 +107,11 @@ fn run(once: bool) -> Result<ExitCode, String> {
     let audit = mesh
         .start_eu_west(ResidencyMode::Audit, LOOPBACK, &ports)
         .map_err(fail)?;
-    let target = tour::Target::new(&mesh, &audit).map_err(fail)?;
-    introduce(&mesh, &audit);
+    let gateway_dir = run_dir.join("gateway");
+    paths::fresh_dir(&gateway_dir).map_err(fail)?;
+    let gateway = Gateway::start(LOOPBACK, &GATEWAY_DEMO, &wasm, &gateway_dir).map_err(fail)?;
+    let target = tour::Target::new(&mesh, &audit, &gateway).map_err(fail)?;
+    introduce(&mesh, &audit, &gateway);
     let outcome = tour::run(&target);
 
     if once {
@@ -127,8 +133,10 @@ fn run(once: bool) -> Result<ExitCode, String> {
     ))
 }
 
-fn introduce(mesh: &Mesh, audit: &EuWestSidecar) {
-    println!("meshborder demo: Envoy 1.40 with the filter, as the sidecars of three clusters");
+fn introduce(mesh: &Mesh, audit: &EuWestSidecar, gateway: &Gateway) {
+    println!(
+        "meshborder demo: Envoy 1.40 with the filter, as the sidecars of three clusters and a gateway"
+    );
     for caller in &mesh.callers {
         println!(
             "  {:<14} outbound sidecar http://{}  admin http://{}  app {} ({})",
@@ -148,6 +156,12 @@ fn introduce(mesh: &Mesh, audit: &EuWestSidecar) {
             eu_west.envoy.admin_addr()
         );
     }
+    println!(
+        "  {:<14} ingress gateway  http://{}  admin http://{}  one app per region",
+        "eu-west",
+        gateway.listener,
+        gateway.envoy.admin_addr()
+    );
     println!(
         "  configs, logs and certificates in {}/<name>/ and {}/certs/",
         shown(&mesh.run_dir),

@@ -9,6 +9,7 @@ mod tagging;
 
 use std::path::PathBuf;
 
+use meshborder_harness::gateway::Gateway;
 use meshborder_harness::mesh::{EuWestSidecar, Mesh};
 use meshborder_harness::topology::{EU_CENTRAL, US_EAST};
 use meshborder_harness::{HarnessError, certs, prometheus};
@@ -48,11 +49,20 @@ pub struct Target {
     pub eu_west_log: PathBuf,
     /// eu-west's access log.
     pub eu_west_access_log: PathBuf,
+    /// The eu-west gateway's listener.
+    pub gateway: String,
+    /// The gateway's log.
+    pub gateway_log: PathBuf,
 }
 
 impl Target {
-    /// The addresses and files of a running mesh and its auditing eu-west.
-    pub fn new(mesh: &Mesh, audit: &EuWestSidecar) -> Result<Self, HarnessError> {
+    /// The addresses and files of a running mesh, its auditing eu-west and the
+    /// gateway.
+    pub fn new(
+        mesh: &Mesh,
+        audit: &EuWestSidecar,
+        gateway: &Gateway,
+    ) -> Result<Self, HarnessError> {
         let client = |identity: &certs::Identity| ClientCert {
             cert: shown(&identity.cert_path),
             key: shown(&identity.key_path),
@@ -70,6 +80,8 @@ impl Target {
             untrusted: client(&mesh.pki.untrusted_client),
             eu_west_log: mesh.eu_west.envoy.log_path().to_path_buf(),
             eu_west_access_log: mesh.eu_west.envoy.access_log_path().to_path_buf(),
+            gateway: gateway.listener.to_string(),
+            gateway_log: gateway.envoy.log_path().to_path_buf(),
         })
     }
 
@@ -145,7 +157,7 @@ pub fn run(target: &Target) -> Outcome {
             residency::audit,
         ),
         (
-            "5. Routing: a user-region or country header picks the region that serves",
+            "5. Routing: the eu-west gateway sends each visitor to the region that serves them",
             routing::by_header_and_country,
         ),
         (
@@ -192,7 +204,11 @@ pub fn invite(target: &Target) {
             ]
             .concat(),
         ),
-        format!("curl -sS -H 'cf-ipcountry: FR' http://{}/", target.us_east),
+        format!("curl -sS -H 'cf-ipcountry: AT' http://{}/", target.gateway),
+        format!(
+            "curl -sS -H 'Host: eu-user-data' -H 'x-user-region: us' http://{}/users/7",
+            target.gateway
+        ),
         format!(
             "curl -sS http://{}/stats/prometheus | grep '^meshborder_'",
             target.eu_west_admin
