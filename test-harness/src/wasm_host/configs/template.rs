@@ -51,7 +51,7 @@ pub fn included_configs(
         found.push(FoundConfig {
             file: path.to_owned(),
             document: None,
-            location: format!("`{{{{json:{file}}}}}`"),
+            location: format!("includes `{file}`"),
             config,
             node: NodeIdentity::default(),
         });
