@@ -23,7 +23,7 @@ pub fn run(
         let found = match source.find() {
             Ok(found) => found,
             Err(error) => {
-                println!("{}: ERROR {}", file.display(), error.reason);
+                say!("{}: ERROR {}", file.display(), error.reason);
                 failed += 1;
                 continue;
             }
@@ -33,12 +33,12 @@ pub fn run(
                 continue;
             }
             if found.deferred.is_empty() {
-                println!(
+                say!(
                     "{}: ERROR no meshborder plugin configuration found",
                     file.display()
                 );
             } else {
-                println!(
+                say!(
                     "{}: ERROR a template whose plugin configuration is chosen at render time \
                      (`${}`): check the JSON file it names instead",
                     file.display(),
@@ -51,15 +51,15 @@ pub fn run(
         for config in &found.configs {
             match check(&filter, config, node) {
                 CheckOutcome::Accepted => {
-                    println!("{}: OK", label(&file, config));
+                    say!("{}: OK", label(&file, config));
                     accepted += 1;
                 }
                 CheckOutcome::Refused(reason) => {
-                    println!("{}: REFUSED {reason}", label(&file, config));
+                    say!("{}: REFUSED {reason}", label(&file, config));
                     failed += 1;
                 }
                 CheckOutcome::Failed(error) => {
-                    println!("{}: FAILED {error}", label(&file, config));
+                    say!("{}: FAILED {error}", label(&file, config));
                     failed += 1;
                 }
             }
@@ -71,7 +71,7 @@ pub fn run(
     } else {
         "configurations"
     };
-    println!("{total} {noun} checked: {accepted} OK, {failed} failed");
+    say!("{total} {noun} checked: {accepted} OK, {failed} failed");
     Ok(failed == 0)
 }
 

@@ -7,6 +7,15 @@
 //! - `meshborder simulate --config FILE --request 'GET http://host/path' ...` runs
 //!   one request through the filter and prints what it decided.
 
+/// Prints a line on stdout; a closed pipe (`meshborder check ... | head`) is not
+/// an error worth a panic, so write errors are ignored.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ignored = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod check;
 mod report;
 mod request;

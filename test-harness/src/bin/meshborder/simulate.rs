@@ -51,9 +51,9 @@ pub fn run(
     let report = simulate(&mut vm, args, &headers).map_err(|e| e.to_string())?;
     if args.json {
         let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-        println!("{json}");
+        say!("{json}");
     } else {
-        print!("{}", report.text());
+        say!("{}", report.text().trim_end());
     }
     Ok(true)
 }
