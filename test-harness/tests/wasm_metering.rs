@@ -5,10 +5,10 @@
 
 mod wasm_fixtures;
 
-use meshborder_harness::wasm_host::{HostResult, PropertyValue, Vm};
+use meshborder_harness::wasm_host::{HostResult, LogLevel, PropertyValue, Vm};
 use wasm_fixtures::{
     SOURCE_CLUSTER, SOURCE_REGION, SPEC_CONFIG, TRUSTED_SAN, eu_west, from_peer, get, inbound,
-    node, outbound,
+    lines_at, node, outbound,
 };
 
 const BYTES: &str = "meshborder_xcluster_bytes_total";
@@ -112,6 +112,19 @@ fn a_total_size_in_another_encoding_counts_no_bytes() -> HostResult<()> {
     assert_eq!(bytes(&vm, "request", "us-east", "us-east-1"), 0);
     assert_eq!(bytes(&vm, "response", "us-east", "us-east-1"), 0);
     assert_eq!(requests(&vm, "us-east"), 1, "the request still counts");
+    Ok(())
+}
+
+#[test]
+fn a_stream_without_a_response_counts_no_zero_bytes_and_warns_nothing() -> HostResult<()> {
+    // Envoy refuses an increment of 0 (BadArgument); the filter must not make one.
+    let mut vm = eu_west()?;
+    let mut stream = from_peer(&mut vm, TRUSTED_SAN);
+    stream.request_headers(&get("shop", "/", &[(SOURCE_CLUSTER, "us-east")]), true)?;
+    stream.finish()?;
+    assert_eq!(lines_at(&vm, LogLevel::Warn), Vec::<String>::new());
+    assert_eq!(bytes(&vm, "response", "us-east", "us-east-1"), 0);
+    assert_eq!(requests(&vm, "us-east"), 1);
     Ok(())
 }
 

@@ -145,8 +145,13 @@ impl Metrics {
     }
 }
 
-/// Adds `by` to a counter; a failure is logged, never fatal.
+/// Adds `by` to a counter; a failure is logged, never fatal. Adding 0 is skipped:
+/// Envoy refuses it (`BadArgument`), and it happens whenever a stream ends with no
+/// response, so `response.total_size` is absent.
 pub fn increment(id: u32, by: u64) {
+    if by == 0 {
+        return;
+    }
     let offset = i64::try_from(by).unwrap_or(i64::MAX);
     if let Err(status) = hostcalls::increment_metric(id, offset) {
         log::warn!("could not increment metric {id}: {status:?}");
