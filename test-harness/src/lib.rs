@@ -1,11 +1,12 @@
-//! Test tooling for meshborder: starting a real Envoy with the built filter, small
-//! upstream apps, and (later) a wasmtime host for the proxy-wasm ABI.
+//! Test tooling for meshborder: real Envoy processes running the built filter, small
+//! upstream apps, test certificates, and a wasmtime host for the proxy-wasm ABI.
 //!
 //! - [`render`]: the one renderer of the config templates in `envoy-config/`;
 //! - [`topology`]: the topologies tests and the demo run, each written once;
 //! - [`envoy`]: a real Envoy process, ready-checked and killed on drop;
 //! - [`upstream`]: an echo app that reports the headers it received;
 //! - [`client`]: a tiny HTTP/1.1 client, so tests need no curl;
+//! - [`wasm_host`]: the real `.wasm` under wasmtime, driven callback by callback;
 //! - [`ports`], [`paths`], [`error`]: where things listen, where files are, what failed.
 
 #![forbid(unsafe_code)]
