@@ -15,7 +15,7 @@ use meshborder_filter::policy::identity::SourceKind;
 use meshborder_filter::policy::names::is_valid_name;
 use meshborder_filter::policy::{Direction, HeaderOp, NodeFacts, NodeInfo, Peer, Policy, RequestFacts};
 
-const CONFIG: &str = include_str!("../seeds/config/spec-example.json");
+const CONFIG: &str = include_str!("../../filter/src/policy/tests/spec-example.json");
 
 #[derive(Debug, Arbitrary)]
 struct Request {

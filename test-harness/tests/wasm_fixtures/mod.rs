@@ -8,28 +8,9 @@
 
 use meshborder_harness::wasm_host::{HostError, HostResult, HttpStream, LogLevel, Plugin, Vm};
 
-/// The configuration example of the product contract, identity left to the node.
-pub const SPEC_CONFIG: &str = r#"{
-  "clusters": { "us-east": { "region": "us-east-1" }, "eu-west": { "region": "eu-west-1" },
-                "eu-central": { "region": "eu-central-1" } },
-  "regionGroups": { "eu": ["eu-west-1", "eu-central-1"], "us": ["us-east-1", "us-west-2"] },
-  "direction": "auto",
-  "trustedPeers": ["spiffe://cluster.local/ns/*/sa/*"],
-  "residency": {
-    "mode": "enforce",
-    "rules": [
-      { "name": "eu-user-data",
-        "match": { "hosts": ["eu-user-data", "eu-user-data.*"], "paths": ["/users/*"] },
-        "allowSourceRegions": ["eu"], "allowLocalRegions": ["eu"], "unknownSource": "deny" }
-    ]
-  },
-  "routing": {
-    "sources": [ { "header": "x-user-region" },
-                 { "header": "cf-ipcountry", "countries": { "DE": "eu-west-1", "US": "us-east-1" } } ],
-    "default": "us-east-1",
-    "residencyGuard": true
-  }
-}"#;
+/// The configuration example of the product contract, identity left to the node:
+/// the same file the engine's own tests use.
+pub const SPEC_CONFIG: &str = include_str!("../../../filter/src/policy/tests/spec-example.json");
 
 /// A SAN that `spiffe://cluster.local/ns/*/sa/*` trusts.
 pub const TRUSTED_SAN: &str = "spiffe://cluster.local/ns/shop/sa/frontend";

@@ -4,28 +4,8 @@ use crate::policy::engine::HeaderOp;
 use crate::policy::{Direction, NodeFacts, NodeInfo, Peer, Policy, RequestFacts, Verdict};
 
 /// The configuration example of the product contract, with the local identity left
-/// to the node facts.
-pub const SPEC_CONFIG: &str = r#"{
-  "clusters": { "us-east": { "region": "us-east-1" }, "eu-west": { "region": "eu-west-1" },
-                "eu-central": { "region": "eu-central-1" } },
-  "regionGroups": { "eu": ["eu-west-1", "eu-central-1"], "us": ["us-east-1", "us-west-2"] },
-  "direction": "auto",
-  "trustedPeers": ["spiffe://cluster.local/ns/*/sa/*"],
-  "residency": {
-    "mode": "enforce",
-    "rules": [
-      { "name": "eu-user-data",
-        "match": { "hosts": ["eu-user-data", "eu-user-data.*"], "paths": ["/users/*"] },
-        "allowSourceRegions": ["eu"], "allowLocalRegions": ["eu"], "unknownSource": "deny" }
-    ]
-  },
-  "routing": {
-    "sources": [ { "header": "x-user-region" },
-                 { "header": "cf-ipcountry", "countries": { "DE": "eu-west-1", "US": "us-east-1" } } ],
-    "default": "us-east-1",
-    "residencyGuard": true
-  }
-}"#;
+/// to the node facts. One file, shared with the wasm host tests and the fuzz target.
+pub const SPEC_CONFIG: &str = include_str!("spec-example.json");
 
 /// A trusted peer's SAN.
 pub const TRUSTED_SAN: &str = "spiffe://cluster.local/ns/shop/sa/frontend";
