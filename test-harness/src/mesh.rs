@@ -2,9 +2,17 @@
 //! sidecar with its app, and an outbound sidecar with its app for each caller asked
 //! for, every Envoy in its own directory of the run (`<run>/<name>/`: the rendered
 //! `<name>.yaml`, `envoy.log`, `access.log`). Everything is stopped when dropped.
+//!
+//! eu-west's filter config is inlined in its bootstrap, as shipped; or, for runs
+//! that swap it while traffic flows (the soak), discovered from a watched file in
+//! its directory ([`EuWestConfig::Watched`], then [`EuWestSidecar::reconfigure`]).
+
+mod eu_west;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+
+pub use eu_west::{EU_WEST_ECDS_FILE, EuWestConfig, EuWestSidecar};
 
 use crate::certs::TestPki;
 use crate::envoy::Envoy;
@@ -13,60 +21,11 @@ use crate::ports::{InboundPorts, LOOPBACK, MeshPorts, OutboundPorts};
 use crate::render::{self, Values};
 use crate::tls::TlsClient;
 use crate::topology::{
-    self, Caller, ConfigFiles, EU_CENTRAL, EU_WEST_APP, EU_WEST_INBOUND, EU_WEST_REGION,
-    InboundSite, MTLS_LISTENER, OUTBOUND_LISTENER, OUTBOUND_SIDECAR, OutboundSite,
-    PLAINTEXT_LISTENER, ResidencyMode,
+    self, Caller, ConfigFiles, EU_CENTRAL, OUTBOUND_LISTENER, OUTBOUND_SIDECAR, OutboundSite,
+    ResidencyMode,
 };
 use crate::upstream::EchoApp;
 use crate::{HarnessError, paths};
-
-/// The eu-west sidecar (inbound, with the residency rules) and the app behind it.
-#[derive(Debug)]
-pub struct EuWestSidecar {
-    /// Enforcing or auditing.
-    pub mode: ResidencyMode,
-    /// Envoy, with the filter loaded.
-    pub envoy: Envoy,
-    /// The listener that requires a client certificate.
-    pub mtls: SocketAddr,
-    /// The plaintext listener.
-    pub plaintext: SocketAddr,
-    /// The app behind it.
-    pub app: EchoApp,
-}
-
-impl EuWestSidecar {
-    /// Starts the app and Envoy on `ports` of `bind`, in `run_dir/<config name>/`.
-    pub fn start(
-        mode: ResidencyMode,
-        bind: IpAddr,
-        ports: &InboundPorts,
-        files: &ConfigFiles,
-        run_dir: &Path,
-    ) -> Result<Self> {
-        let app = EchoApp::start(
-            EU_WEST_APP,
-            EU_WEST_REGION,
-            SocketAddr::new(bind, ports.app),
-        )?;
-        let site = InboundSite {
-            bind: bind.to_string(),
-            admin_port: ports.admin,
-            mtls_port: ports.mtls,
-            plaintext_port: ports.plaintext,
-            app: app.addr().into(),
-        };
-        let values = topology::inbound_values(mode, &site, files);
-        let envoy = start_envoy(mode.config_name(), EU_WEST_INBOUND, &values, run_dir)?;
-        Ok(Self {
-            mode,
-            mtls: envoy.listener_addr(MTLS_LISTENER)?,
-            plaintext: envoy.listener_addr(PLAINTEXT_LISTENER)?,
-            envoy,
-            app,
-        })
-    }
-}
 
 /// A calling cluster's outbound sidecar and the app next to it.
 #[derive(Debug)]
@@ -101,7 +60,8 @@ impl CallerSidecar {
             eu_west: eu_west.into(),
         };
         let values = topology::outbound_values(&caller, &site, files);
-        let envoy = start_envoy(caller.cluster, OUTBOUND_SIDECAR, &values, run_dir)?;
+        let dir = envoy_dir(caller.cluster, run_dir)?;
+        let envoy = start_envoy(caller.cluster, OUTBOUND_SIDECAR, &values, &dir)?;
         Ok(Self {
             caller,
             listener: envoy.listener_addr(OUTBOUND_LISTENER)?,
@@ -130,16 +90,25 @@ impl Mesh {
     /// Starts the mesh for a test: loopback, every port picked by the kernel, the
     /// release `.wasm`, a fresh run directory named after `label`.
     pub fn start(label: &str, mode: ResidencyMode, callers: &[Caller]) -> Result<Self> {
+        Self::start_for_test(label, mode, EuWestConfig::Inline, callers)
+    }
+
+    /// Like [`Mesh::start`], but eu-west's filter config comes from a watched file,
+    /// so the test can swap it ([`EuWestSidecar::reconfigure`]).
+    pub fn start_watched(label: &str, mode: ResidencyMode, callers: &[Caller]) -> Result<Self> {
+        Self::start_for_test(label, mode, EuWestConfig::Watched, callers)
+    }
+
+    fn start_for_test(
+        label: &str,
+        mode: ResidencyMode,
+        config: EuWestConfig,
+        callers: &[Caller],
+    ) -> Result<Self> {
         let wasm = paths::filter_wasm()?;
         let run_dir = paths::run_dir(label)?;
-        Self::start_in(
-            &run_dir,
-            &wasm,
-            LOOPBACK,
-            &MeshPorts::EPHEMERAL,
-            mode,
-            callers,
-        )
+        let ports = MeshPorts::EPHEMERAL;
+        Self::start_in_with(&run_dir, &wasm, LOOPBACK, &ports, mode, config, callers)
     }
 
     /// Starts the mesh on `ports` of `bind` with the filter at `wasm`, writing
@@ -152,10 +121,25 @@ impl Mesh {
         mode: ResidencyMode,
         callers: &[Caller],
     ) -> Result<Self> {
+        let config = EuWestConfig::Inline;
+        Self::start_in_with(run_dir, wasm, bind, ports, mode, config, callers)
+    }
+
+    /// Like [`Mesh::start_in`], with eu-west in `mode` taking its filter config from
+    /// `config`.
+    pub fn start_in_with(
+        run_dir: &Path,
+        wasm: &Path,
+        bind: IpAddr,
+        ports: &MeshPorts,
+        mode: ResidencyMode,
+        config: EuWestConfig,
+        callers: &[Caller],
+    ) -> Result<Self> {
         let pki = TestPki::generate(&run_dir.join("certs"))?;
         let files = ConfigFiles::local(wasm, &pki);
-        let eu_west =
-            EuWestSidecar::start(mode, bind, &inbound_ports(ports, mode), &files, run_dir)?;
+        let inbound = inbound_ports(ports, mode);
+        let eu_west = EuWestSidecar::start_with(mode, config, bind, &inbound, &files, run_dir)?;
         let callers = callers
             .iter()
             .map(|caller| {
@@ -232,11 +216,16 @@ fn outbound_ports(ports: &MeshPorts, caller: &Caller) -> OutboundPorts {
     }
 }
 
-/// Renders `template` into `run_dir/<name>/<name>.yaml` and starts Envoy there.
-fn start_envoy(name: &str, template: &str, values: &Values, run_dir: &Path) -> Result<Envoy> {
+/// `run_dir/<name>/`, fresh and empty: the directory of one Envoy.
+fn envoy_dir(name: &str, run_dir: &Path) -> Result<PathBuf> {
     let dir = run_dir.join(name);
     paths::fresh_dir(&dir)?;
+    Ok(dir)
+}
+
+/// Renders `template` into `dir/<name>.yaml` and starts Envoy there.
+fn start_envoy(name: &str, template: &str, values: &Values, dir: &Path) -> Result<Envoy> {
     let config = dir.join(topology::config_file_name(name));
     render::render_to_file(template, values, &config)?;
-    Envoy::start(&config, &dir)
+    Envoy::start(&config, dir)
 }

@@ -19,6 +19,14 @@ use crate::render::Values;
 pub const OUTBOUND_SIDECAR: &str = "outbound-sidecar.yaml";
 /// The template of the eu-west inbound sidecar.
 pub const EU_WEST_INBOUND: &str = "eu-west-inbound.yaml";
+/// The same sidecar, its filter config discovered from a watched file (ECDS), so
+/// that a run can swap it while traffic flows.
+pub const EU_WEST_INBOUND_WATCHED: &str = "eu-west-inbound-watched.yaml";
+/// The template of that watched file.
+pub const EU_WEST_ECDS_TEMPLATE: &str = "ecds/eu-west-meshborder.yaml";
+/// The name of the watched sidecar's meshborder HTTP filter, which is also the name
+/// of the discovered resource.
+pub const EU_WEST_FILTER: &str = "meshborder";
 /// The outbound sidecar's HTTP listener.
 pub const OUTBOUND_LISTENER: &str = "outbound_http";
 /// eu-west's listener that requires a client certificate.
@@ -200,6 +208,17 @@ pub fn inbound_values(mode: ResidencyMode, site: &InboundSite, files: &ConfigFil
         .set("server_cert", files.cert(files::SERVER_CERT))
         .set("server_key", files.cert(files::SERVER_KEY))
         .set("wasm_path", &files.wasm)
+}
+
+/// The values of [`EU_WEST_INBOUND_WATCHED`] and [`EU_WEST_ECDS_TEMPLATE`] (but the
+/// latter's `version`) in `mode`, the watched file at `ecds_path`.
+pub fn watched_inbound_values(
+    mode: ResidencyMode,
+    site: &InboundSite,
+    files: &ConfigFiles,
+    ecds_path: &str,
+) -> Values {
+    inbound_values(mode, site, files).set("ecds_path", ecds_path)
 }
 
 /// One config of the mesh: the name it is written under (`<name>.yaml`), its
