@@ -7,6 +7,8 @@
 //! - [`upstream`]: an echo app that reports the headers it received;
 //! - [`client`]: a tiny HTTP/1.1 client, so tests need no curl;
 //! - [`wasm_host`]: the real `.wasm` under wasmtime, driven callback by callback;
+//! - [`soak`]: load through the mesh while eu-west's filter config is swapped, and
+//!   the books checked afterwards;
 //! - [`ports`], [`paths`], [`error`]: where things listen, where files are, what failed.
 
 #![forbid(unsafe_code)]
@@ -27,6 +29,7 @@ pub mod poll;
 pub mod ports;
 pub mod prometheus;
 pub mod render;
+pub mod soak;
 pub mod steady;
 pub mod tls;
 pub mod topology;
