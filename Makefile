@@ -145,3 +145,32 @@ image: build
 	@digest=$$(python3 istio/oci-digest.py "$(IMAGE_DIR)/oci"); \
 	echo "image: OCI layout in target/meshborder-image/oci/, archive target/meshborder-image/image.tar"; \
 	echo "sha256: $$digest"
+
+# The soak (make soak): oha loads us-east's sidecar on 127.0.0.1 for SOAK_SECONDS
+# (default 60) at up to SOAK_RATE requests per second, through mTLS to eu-west,
+# while eu-west's filter config is swapped every second, a bad one and a good one
+# in turn; then every request, refusal, byte and the memory are checked. The mesh's
+# logs stay in target/meshborder-soak/. make test runs a 10 s version
+# (test-harness/tests/envoy_soak.rs), which needs oha too: setup-oha installs it
+# into .tools/ with cargo, no root needed (a few minutes, once).
+OHA_VERSION := 1.16.0
+OHA := $(TOOLS)/bin/oha
+export MESHBORDER_OHA := $(OHA)
+SOAK_SECONDS ?= 60
+SOAK_RATE ?= 2000
+
+.PHONY: setup-oha soak
+
+# --locked: oha's own lockfile, as released.
+setup-oha:
+	@if "$(OHA)" --version 2>/dev/null | grep -qx "oha $(OHA_VERSION)"; then \
+	  echo "setup: oha $(OHA_VERSION) already in .tools/"; \
+	else \
+	  echo "setup: installing oha $(OHA_VERSION) into .tools/ (a few minutes)"; \
+	  $(call quietly,cargo install oha --version "=$(OHA_VERSION)" --locked --root "$(TOOLS)"); \
+	  "$(OHA)" --version | grep -qx "oha $(OHA_VERSION)"; \
+	fi
+
+soak: setup setup-oha build
+	cargo run --quiet -p meshborder-harness --bin meshborder-soak -- \
+	  --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
