@@ -6,6 +6,8 @@
 //! (HTTP/1.1 header names are case-insensitive; Envoy lowercases them), a
 //! duplicated tag (never believed, even from the trusted peer), a region tag
 //! without a cluster tag, and a cluster that is not in eu-west's `clusters` table.
+//! Trust comes from the TLS connection alone: a forged `x-forwarded-client-cert`
+//! naming the trusted SPIFFE ID changes nothing.
 //!
 //! The trusted peer's tags are believed by design: a compromised but trusted
 //! workload can claim any cluster. What it cannot do is give a cluster that
@@ -244,4 +246,27 @@ fn a_region_tag_cannot_move_a_cluster_the_table_knows_even_from_the_trusted_peer
 
     assert_reached_eu_west_tagged(&catalog, Some("us-east"), Some("us-east-1"));
     assert_denied(&users, "us-east", "us-east-1");
+}
+
+#[test]
+fn a_forged_client_certificate_header_does_not_make_a_caller_trusted() {
+    let mesh = mesh("spoof-forged-xfcc");
+    // The peer's identity comes from the TLS connection, never from a header.
+    let forged = |path| {
+        get(path)
+            .header(
+                "x-forwarded-client-cert",
+                "By=spiffe://cluster.local/ns/shop/sa/users;\
+                 URI=spiffe://cluster.local/ns/shop/sa/frontend",
+            )
+            .header(CLUSTER_TAG, "eu-west")
+            .header(REGION_TAG, "eu-west-1")
+    };
+    for side in Side::UNTRUSTED {
+        let catalog = send(&mesh, side, &forged("/catalog")).unwrap();
+        let users = send(&mesh, side, &forged("/users/1")).unwrap();
+
+        assert_reached_eu_west_tagged(&catalog, None, None);
+        assert_denied(&users, "unknown", "unknown");
+    }
 }
