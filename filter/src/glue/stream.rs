@@ -131,6 +131,9 @@ impl MeshborderStream {
             }
             return Action::Pause;
         }
+        for name in &verdict.lookalikes {
+            host::remove_request_header(name);
+        }
         for op in verdict.header_ops.iter() {
             match op {
                 HeaderOp::Set(name, value) => host::set_request_header(name, value),

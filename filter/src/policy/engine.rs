@@ -80,6 +80,9 @@ pub struct Verdict<'a> {
     pub source: Source<'a>,
     /// Header changes, applied when the request is not denied.
     pub header_ops: HeaderOps<'a>,
+    /// Headers to remove because they read as a tag header with `_` for `-`
+    /// (`x_meshborder_source_cluster`); empty, and unallocated, in the common case.
+    pub lookalikes: Vec<&'a str>,
     /// Set when the request must be refused.
     pub denial: Option<Denial<'a>>,
     /// Set on a deny or audit decision.
@@ -124,9 +127,14 @@ impl Policy {
             }
         };
 
+        let mut lookalikes = Vec::new();
+        headers.lookalikes(SOURCE_CLUSTER_HEADER, &mut lookalikes);
+        headers.lookalikes(SOURCE_REGION_HEADER, &mut lookalikes);
+
         let mut verdict = Verdict {
             source,
             header_ops: HeaderOps::default(),
+            lookalikes,
             denial: None,
             decision: None,
             reroute: false,

@@ -12,6 +12,11 @@ pub trait RequestHeaders {
 
     /// The value of `name` when it occurs exactly once.
     fn single(&self, name: &str) -> Lookup<'_>;
+
+    /// Adds to `out` the names of headers that read as `name` once `_` is taken for
+    /// `-`, but are not spelt `name`: CGI-style servers (WSGI, Rack, PHP) turn both
+    /// spellings into the same variable, so a lookalike of a tag is a forged tag.
+    fn lookalikes<'s>(&'s self, name: &str, out: &mut Vec<&'s str>);
 }
 
 /// How often a header occurs, and its value when it occurs once.
@@ -45,6 +50,21 @@ impl<K: AsRef<str>, V: AsRef<[u8]>> RequestHeaders for [(K, V)] {
         self.iter()
             .filter(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
             .any(|(_, v)| visit(v.as_ref()))
+    }
+
+    fn lookalikes<'s>(&'s self, name: &str, out: &mut Vec<&'s str>) {
+        for (k, _) in self {
+            let k = k.as_ref();
+            let reads_as_name = k.len() == name.len()
+                && k.contains('_')
+                && k.bytes().zip(name.bytes()).all(|(a, b)| {
+                    let a = if a == b'_' { b'-' } else { a };
+                    a.eq_ignore_ascii_case(&b)
+                });
+            if reads_as_name && !out.contains(&k) {
+                out.push(k);
+            }
+        }
     }
 
     fn single(&self, name: &str) -> Lookup<'_> {

@@ -127,12 +127,13 @@ pub fn path_without_query(path: &str) -> &str {
 }
 
 /// A second reading of a path, as an application might see it after decoding:
-/// percent-escapes decoded, repeated slashes merged, `.` and `..` segments resolved.
+/// percent-escapes decoded, repeated slashes merged, path parameters (`;x=1`, which
+/// Java servlet containers drop) removed from each segment, `.` and `..` resolved.
 ///
 /// Returns `None` when the path has nothing to decode, which is the common case.
 /// Rules match when either reading matches, so an encoded path cannot slip past one.
 pub fn decoded_path(path: &str) -> Option<String> {
-    let needs_work = path.contains('%')
+    let needs_work = path.contains(['%', ';'])
         || path.contains("//")
         || path.contains("/./")
         || path.contains("/../")
@@ -144,6 +145,7 @@ pub fn decoded_path(path: &str) -> Option<String> {
     let decoded = percent_decode(path);
     let mut segments: Vec<&str> = Vec::new();
     for segment in decoded.split('/') {
+        let segment = segment.split(';').next().unwrap_or_default();
         match segment {
             "" | "." => {}
             ".." => {

@@ -65,6 +65,11 @@ fn decoded_path_resolves_escapes_slashes_and_dots() {
     assert_eq!(decoded_path("/../../x").as_deref(), Some("/x"));
     assert_eq!(decoded_path("/a/%zz").as_deref(), Some("/a/%zz"));
     assert_eq!(decoded_path("/a/%ff").as_deref(), Some("/a/\u{fffd}"));
+    assert_eq!(decoded_path("/users;x=1/1").as_deref(), Some("/users/1"));
+    assert_eq!(
+        decoded_path("/users;/1;jsessionid=a").as_deref(),
+        Some("/users/1")
+    );
 }
 
 #[test]

@@ -232,6 +232,7 @@ fn paths_match_exact_and_prefix_without_query_and_after_decoding() {
         "//users/1",
         "/x/../users/1",
         "/%75sers/1",
+        "/users;x=1/1",
     ] {
         let headers = get("h", path, &[]);
         assert!(

@@ -158,3 +158,47 @@ fn star_matches_exactly_one_path_segment() {
     assert!(!pattern.matches("https://cluster.local/ns/shop/sa/frontend"));
     assert!(!pattern.matches("spiffe://cluster.local/NS/shop/sa/frontend"));
 }
+
+#[test]
+fn underscore_lookalikes_of_the_tags_are_removed_on_both_sides() {
+    let forged = [
+        ("x_meshborder_source_cluster", "eu-west"),
+        ("x-meshborder_source-region", "eu-west-1"),
+        ("X_MESHBORDER_SOURCE_CLUSTER", "eu-west"),
+    ];
+    let policy = eu_west();
+    let headers = get("svc", "/", &forged);
+    for verdict in [
+        inbound(&policy, Peer::default(), &headers),
+        inbound(&policy, mtls(TRUSTED_SAN), &headers),
+        outbound(&policy, &headers),
+    ] {
+        assert_eq!(
+            verdict.lookalikes,
+            [
+                "x_meshborder_source_cluster",
+                "X_MESHBORDER_SOURCE_CLUSTER",
+                "x-meshborder_source-region"
+            ]
+        );
+    }
+}
+
+#[test]
+fn the_real_tag_spelling_and_other_underscored_names_are_no_lookalikes() {
+    let policy = eu_west();
+    let headers = get(
+        "svc",
+        "/",
+        &[
+            (CLUSTER, "us-east"),
+            ("x_meshborder_source_clusterx", "a"),
+            ("x_other", "b"),
+        ],
+    );
+    assert!(
+        inbound(&policy, mtls(TRUSTED_SAN), &headers)
+            .lookalikes
+            .is_empty()
+    );
+}
