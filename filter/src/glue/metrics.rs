@@ -3,13 +3,12 @@
 //! defined at configure time; cross-cluster counters per source label set, the
 //! configured clusters up front and others on first sight, within the bound.
 
-use std::collections::HashMap;
-
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{MetricType, Status};
 
 use crate::policy::Policy;
 use crate::policy::config::Mode;
+use crate::policy::fast_hash::FastMap;
 use crate::policy::identity::{Source, SourceKind};
 use crate::policy::metering::{
     RESIDENCY_DECISIONS, SourceLabeler, UNKNOWN, UNKNOWN_SOURCE, XCLUSTER_BYTES, XCLUSTER_REQUESTS,
@@ -33,7 +32,7 @@ pub struct Metrics {
     residency: Vec<(u32, u32)>,
     unknown_source: u32,
     labeler: SourceLabeler,
-    xcluster: HashMap<String, HashMap<String, XclusterIds>>,
+    xcluster: FastMap<String, FastMap<String, XclusterIds>>,
     destination_cluster: String,
     destination_region: String,
 }
@@ -64,7 +63,7 @@ impl Metrics {
             residency,
             unknown_source: define(UNKNOWN_SOURCE)?,
             labeler,
-            xcluster: HashMap::new(),
+            xcluster: FastMap::default(),
             destination_cluster: policy.identity.cluster.clone(),
             destination_region: policy
                 .identity

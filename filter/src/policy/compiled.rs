@@ -1,10 +1,11 @@
 //! The compiled policy: the config checked, resolved and turned into lookups, once,
 //! at configure time. Requests only read it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::config::{DirectionSetting, MatchConfig, Mode, PluginConfig, RuleConfig};
 use super::error::ConfigError;
+use super::fast_hash::FastMap;
 use super::host_index::HostIndex;
 use super::identity::{LocalIdentity, NodeFacts, TrustedPeers};
 use super::matchers::{HostPattern, PathPattern};
@@ -26,7 +27,7 @@ pub struct Policy {
     /// Whose tags are believed.
     pub trusted: TrustedPeers,
     /// Cluster name to region, from the `clusters` table.
-    pub clusters: HashMap<String, String>,
+    pub clusters: FastMap<String, String>,
     /// Known regions and groups.
     pub catalog: RegionCatalog,
     /// Residency rules in order.
@@ -53,7 +54,7 @@ impl Policy {
 
     /// Compiles a parsed configuration.
     pub fn compile(config: &PluginConfig, node: &NodeFacts) -> Result<Self, ConfigError> {
-        let mut clusters = HashMap::with_capacity(config.clusters.len());
+        let mut clusters = FastMap::default();
         for (name, entry) in &config.clusters {
             check_name("clusters", name)?;
             check_name(&format!("clusters.{name}.region"), &entry.region)?;

@@ -5,16 +5,15 @@
 //! Lists are in rule order, so the first match of a list is its earliest rule, and
 //! the first matching rule overall is the smallest of those.
 
-use std::collections::HashMap;
-
+use super::fast_hash::FastMap;
 use super::matchers::HostPattern;
 
 /// Rule ids by exact host, by `*.suffix` and by `prefix.*`.
 #[derive(Debug, Default)]
 pub struct HostIndex {
-    exact: HashMap<String, Vec<usize>>,
-    suffix: HashMap<String, Vec<usize>>,
-    prefix: HashMap<String, Vec<usize>>,
+    exact: FastMap<String, Vec<usize>>,
+    suffix: FastMap<String, Vec<usize>>,
+    prefix: FastMap<String, Vec<usize>>,
     any_host: Vec<usize>,
 }
 

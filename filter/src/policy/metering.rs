@@ -5,8 +5,7 @@
 //! comes from the config, the local identity, or a trusted peer's tag; at most
 //! `metrics.maxClusters` source clusters get a label of their own.
 
-use std::collections::HashSet;
-
+use super::fast_hash::FastSet;
 use super::identity::Source;
 
 /// Bytes of cross-cluster requests and responses, counted inbound.
@@ -59,8 +58,8 @@ pub struct SourceLabels<'a> {
 #[derive(Debug)]
 pub struct SourceLabeler {
     max_clusters: usize,
-    clusters: HashSet<String>,
-    regions: HashSet<String>,
+    clusters: FastSet<String>,
+    regions: FastSet<String>,
 }
 
 impl SourceLabeler {

@@ -9,6 +9,7 @@ pub mod compiled;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod fast_hash;
 pub mod headers;
 pub mod host_index;
 pub mod identity;

@@ -4,16 +4,17 @@
 //! Region lists in rules and routing accept a region or a group; anything else is a
 //! configuration error, so a typo such as `eu-wst` cannot silently match nothing.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::error::ConfigError;
+use super::fast_hash::{FastMap, FastSet};
 use super::names::check_name;
 
 /// Every region and group the configuration knows.
 #[derive(Debug, Default)]
 pub struct RegionCatalog {
-    regions: HashSet<String>,
-    groups: HashMap<String, Vec<String>>,
+    regions: FastSet<String>,
+    groups: FastMap<String, Vec<String>>,
     group_names: Vec<String>,
 }
 
@@ -22,7 +23,7 @@ pub struct RegionCatalog {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegionSet {
     ordered: Vec<String>,
-    set: HashSet<String>,
+    set: FastSet<String>,
 }
 
 impl RegionSet {

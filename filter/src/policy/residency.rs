@@ -1,9 +1,8 @@
 //! Residency rules: which requests a rule covers, and whether the caller and the
 //! serving region satisfy it.
 
-use std::collections::HashSet;
-
 use super::config::{Mode, UnknownSource};
+use super::fast_hash::FastSet;
 use super::headers::RequestHeaders;
 use super::matchers::{PathPattern, decoded_path};
 use super::regions::RegionSet;
@@ -22,7 +21,7 @@ pub struct ResidencyRule {
     /// Where the caller may be, by region.
     pub allow_source_regions: Option<RegionSet>,
     /// Where the caller may be, by cluster.
-    pub allow_source_clusters: Option<HashSet<String>>,
+    pub allow_source_clusters: Option<FastSet<String>>,
     /// Where the request may be served.
     pub allow_local_regions: Option<RegionSet>,
     /// What to do with an unknown caller.

@@ -1,10 +1,11 @@
 //! Regional routing: from a region, group or country header to one region, which the
 //! filter writes into `x-meshborder-route-region` for the route table to match.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::config::RoutingConfig;
 use super::error::ConfigError;
+use super::fast_hash::FastMap;
 use super::headers::RequestHeaders;
 use super::regions::RegionCatalog;
 
@@ -17,12 +18,12 @@ enum RouteSource {
     /// The header names a region or a group (lowercase value lookups).
     Region {
         header: String,
-        regions: HashMap<String, String>,
+        regions: FastMap<String, String>,
     },
     /// The header holds a country code, looked up upper-case.
     Country {
         header: String,
-        countries: HashMap<[u8; 2], String>,
+        countries: FastMap<[u8; 2], String>,
     },
 }
 
@@ -103,7 +104,7 @@ impl RouteSource {
 }
 
 /// Every region and group name, lowercased, to the region it routes to.
-fn region_lookup(catalog: &RegionCatalog) -> HashMap<String, String> {
+fn region_lookup(catalog: &RegionCatalog) -> FastMap<String, String> {
     catalog
         .names()
         .filter_map(|name| {
@@ -116,8 +117,8 @@ fn region_lookup(catalog: &RegionCatalog) -> HashMap<String, String> {
 fn compile_countries(
     table: &BTreeMap<String, String>,
     catalog: &RegionCatalog,
-) -> Result<HashMap<[u8; 2], String>, ConfigError> {
-    let mut out = HashMap::with_capacity(table.len());
+) -> Result<FastMap<[u8; 2], String>, ConfigError> {
+    let mut out = FastMap::default();
     for (code, target) in table {
         let key: [u8; 2] = code
             .as_bytes()
