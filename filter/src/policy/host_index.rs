@@ -54,7 +54,11 @@ impl HostIndex {
         if let Some(ids) = self.exact.get(host) {
             scan(ids);
         }
-        for (dot, _) in host.match_indices('.') {
+        let dots = host
+            .bytes()
+            .enumerate()
+            .filter_map(|(i, b)| (b == b'.').then_some(i));
+        for dot in dots {
             if let Some(ids) = host.get(dot + 1..).and_then(|s| self.suffix.get(s)) {
                 scan(ids);
             }

@@ -88,3 +88,37 @@ fn peer_patterns_refuse_partial_wildcards_and_wildcard_domains() {
         );
     }
 }
+
+/// What a path needs decoded, as the `str` patterns said it before the one-pass
+/// byte scan replaced them.
+fn needs_decoding_by_patterns(path: &str) -> bool {
+    path.contains(['%', ';'])
+        || path.contains("//")
+        || path.contains("/./")
+        || path.contains("/../")
+        || path.ends_with("/.")
+        || path.ends_with("/..")
+}
+
+#[test]
+fn a_path_is_decoded_exactly_when_it_holds_something_to_decode() {
+    let alphabet = ['/', '.', '%', ';', 'a'];
+    let mut paths = vec![String::new()];
+    let mut all = Vec::new();
+    for _ in 0..6 {
+        paths = paths
+            .iter()
+            .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+            .collect();
+        all.extend(paths.iter().cloned());
+    }
+    for path in all {
+        assert_eq!(
+            decoded_path(&path).is_some(),
+            needs_decoding_by_patterns(&path),
+            "{path}"
+        );
+    }
+    assert_eq!(decoded_path("/.well-known/x"), None);
+    assert_eq!(decoded_path("/a/..b"), None);
+}
