@@ -2,38 +2,43 @@
 //!
 //! Envoy >= 1.33 serves node facts under `xds.node`; older versions under `node`.
 //! Integers arrive as 8-byte little-endian values. A missing or unreadable property
-//! is `None`: an unknown value, never a crash.
+//! is `None`: an unknown value, never a crash. The paths read on every request are
+//! serialized here once (segments joined by NUL bytes), not on each read.
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{Bytes, MapType};
 
+use super::abi;
 use crate::policy::{NodeFacts, NodeInfo};
 
 /// `["xds","listener_direction"]`, Envoy >= 1.33.
-pub const LISTENER_DIRECTION: &[&str] = &["xds", "listener_direction"];
+pub const LISTENER_DIRECTION: &[u8] = b"xds\0listener_direction";
 /// `["listener_direction"]`, Envoy <= 1.32.
-pub const LEGACY_LISTENER_DIRECTION: &[&str] = &["listener_direction"];
+pub const LEGACY_LISTENER_DIRECTION: &[u8] = b"listener_direction";
 /// Whether the downstream connection is mTLS.
-pub const CONNECTION_MTLS: &[&str] = &["connection", "mtls"];
+pub const CONNECTION_MTLS: &[u8] = b"connection\0mtls";
 /// The downstream peer's first URI SAN.
-pub const PEER_URI_SAN: &[&str] = &["connection", "uri_san_peer_certificate"];
+pub const PEER_URI_SAN: &[u8] = b"connection\0uri_san_peer_certificate";
 /// Request bytes on the wire, headers and body.
-pub const REQUEST_TOTAL_SIZE: &[&str] = &["request", "total_size"];
+pub const REQUEST_TOTAL_SIZE: &[u8] = b"request\0total_size";
 /// Response bytes on the wire, headers and body.
-pub const RESPONSE_TOTAL_SIZE: &[&str] = &["response", "total_size"];
+pub const RESPONSE_TOTAL_SIZE: &[u8] = b"response\0total_size";
 
-/// Reads a property as raw bytes.
-pub fn property(path: &[&str]) -> Option<Bytes> {
-    hostcalls::get_property(path.to_vec()).ok().flatten()
+/// Reads a property, by its serialized path, as raw bytes.
+pub fn property(path: &[u8]) -> Option<Bytes> {
+    abi::property(path)
 }
 
-/// Reads a property as a UTF-8 string.
+/// Reads a property as a UTF-8 string, by its path segments (configure time).
 fn property_string(path: &[&str]) -> Option<String> {
-    property(path).and_then(|bytes| String::from_utf8(bytes).ok())
+    hostcalls::get_property(path.to_vec())
+        .ok()
+        .flatten()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
 }
 
 /// Reads an 8-byte little-endian integer property.
-pub fn property_u64(path: &[&str]) -> Option<u64> {
+pub fn property_u64(path: &[u8]) -> Option<u64> {
     let bytes = property(path)?;
     <[u8; 8]>::try_from(bytes.as_slice())
         .ok()
@@ -57,9 +62,10 @@ fn node_info(prefix: &[&str]) -> NodeInfo {
     }
 }
 
-/// All request headers in one host call, values as bytes (a value need not be UTF-8).
-pub fn request_headers() -> Vec<(String, Bytes)> {
-    hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default()
+/// All request headers in one host call, as the host serialized them (read them
+/// with `SerializedHeaders`); empty when there are none.
+pub fn request_headers() -> Bytes {
+    abi::request_header_pairs().unwrap_or_default()
 }
 
 /// Replaces every value of a request header.

@@ -2,6 +2,7 @@
 //! and headers, asks the policy engine, and applies the verdict. Host calls go
 //! through `proxy_wasm::hostcalls` so every failure is a `Result`, never a panic.
 
+mod abi;
 mod host;
 mod metrics;
 mod root;

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
-use proxy_wasm::types::{Action, Bytes};
+use proxy_wasm::types::Action;
 
 use super::host::{
     self, CONNECTION_MTLS, LEGACY_LISTENER_DIRECTION, LISTENER_DIRECTION, PEER_URI_SAN,
@@ -15,6 +15,7 @@ use super::host::{
 use super::metrics::{XclusterIds, increment};
 use super::root::Shared;
 use crate::policy::config::{DirectionSetting, Mode};
+use crate::policy::headers::{IndexedHeaders, SerializedHeaders};
 use crate::policy::{Direction, HeaderOp, Peer, RequestFacts, Verdict};
 
 /// Header naming the rule on a residency denial.
@@ -66,11 +67,12 @@ impl HttpContext for MeshborderStream {
             None
         };
         let needs_headers = inbound || policy.has_rules() || policy.routing.is_some();
-        let headers: Vec<(String, Bytes)> = if needs_headers {
+        let buffer = if needs_headers {
             host::request_headers()
         } else {
             Vec::new()
         };
+        let headers = IndexedHeaders::new(&policy.header_names, SerializedHeaders::new(&buffer));
 
         let facts = RequestFacts {
             direction,
@@ -78,7 +80,7 @@ impl HttpContext for MeshborderStream {
                 mtls,
                 uri_san: san.as_deref(),
             },
-            headers: headers.as_slice(),
+            headers: &headers,
         };
         let verdict = policy.decide(&facts);
         self.apply(&shared, &verdict)

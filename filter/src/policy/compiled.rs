@@ -6,13 +6,16 @@ use std::collections::HashSet;
 use super::config::{DirectionSetting, MatchConfig, Mode, PluginConfig, RuleConfig};
 use super::error::ConfigError;
 use super::fast_hash::FastMap;
+use super::headers::HeaderNames;
 use super::host_index::HostIndex;
-use super::identity::{LocalIdentity, NodeFacts, TrustedPeers};
+use super::identity::{
+    LocalIdentity, NodeFacts, SOURCE_CLUSTER_HEADER, SOURCE_REGION_HEADER, TrustedPeers,
+};
 use super::matchers::{HostPattern, PathPattern};
 use super::names::check_name;
 use super::regions::RegionCatalog;
 use super::residency::ResidencyRule;
-use super::routing::{Routing, compile_header_name};
+use super::routing::{ROUTE_REGION_HEADER, Routing, compile_header_name};
 
 /// Largest accepted `metrics.maxClusters`.
 pub const MAX_CLUSTER_LABELS: u32 = 1024;
@@ -38,6 +41,8 @@ pub struct Policy {
     pub routing: Option<Routing>,
     /// `metrics.maxClusters`.
     pub max_cluster_labels: usize,
+    /// The headers a request is read for, in one pass.
+    pub header_names: HeaderNames,
 }
 
 impl Policy {
@@ -96,10 +101,20 @@ impl Policy {
             }
         }
 
+        // In the order of the `HeaderSlot` constants.
+        let mut header_names = HeaderNames::new([
+            ":authority",
+            ":path",
+            ":method",
+            SOURCE_CLUSTER_HEADER,
+            SOURCE_REGION_HEADER,
+            ROUTE_REGION_HEADER,
+            "x-request-id",
+        ]);
         let routing = config
             .routing
             .as_ref()
-            .map(|r| Routing::compile(r, &catalog))
+            .map(|r| Routing::compile(r, &catalog, &mut header_names))
             .transpose()?;
 
         if config.metrics.max_clusters > MAX_CLUSTER_LABELS {
@@ -110,6 +125,7 @@ impl Policy {
         }
 
         Ok(Self {
+            header_names,
             identity,
             direction: config.direction,
             trusted,

@@ -3,7 +3,7 @@
 
 use super::compiled::Policy;
 use super::config::Mode;
-use super::headers::RequestHeaders;
+use super::headers::{HeaderNames, HeaderSlot, RequestHeaders};
 use super::identity::{
     Direction, Peer, SOURCE_CLUSTER_HEADER, SOURCE_REGION_HEADER, Source, SourceKind,
     establish_inbound_source,
@@ -119,10 +119,12 @@ impl Policy {
                 }
             }
             Direction::Inbound => {
-                let source = establish_inbound_source(&self.trusted, facts.peer, headers, |c| {
-                    self.table_region(c)
-                });
-                inbound_tag_ops(&mut ops, &source, headers);
+                let names = &self.header_names;
+                let source =
+                    establish_inbound_source(&self.trusted, facts.peer, headers, names, |c| {
+                        self.table_region(c)
+                    });
+                inbound_tag_ops(&mut ops, &source, headers, names);
                 source
             }
         };
@@ -163,11 +165,16 @@ impl Policy {
             return None;
         }
         let headers = facts.headers;
-        let authority = headers.single(":authority").as_str().unwrap_or_default();
-        let host = canonical_host(authority);
-        let path = path_without_query(headers.single(":path").as_str().unwrap_or_default());
+        let value = |slot| {
+            headers
+                .slot(&self.header_names, slot)
+                .as_str()
+                .unwrap_or_default()
+        };
+        let host = canonical_host(value(HeaderSlot::AUTHORITY));
+        let path = path_without_query(value(HeaderSlot::PATH));
         let decoded = RequestLine::decode(path);
-        let method = headers.single(":method").as_str().unwrap_or_default();
+        let method = value(HeaderSlot::METHOD);
         let line = RequestLine {
             host: &host,
             path,
@@ -222,7 +229,10 @@ impl Policy {
             path: line.path,
             method: line.method,
             direction: facts.direction.as_str(),
-            request_id: facts.headers.single("x-request-id").as_str(),
+            request_id: facts
+                .headers
+                .slot(&self.header_names, HeaderSlot::REQUEST_ID)
+                .as_str(),
         };
         verdict.decision = Some(RuleDecision {
             rule: id,
@@ -248,7 +258,7 @@ impl Policy {
         let Some(routing) = &self.routing else {
             return;
         };
-        let mut chosen = routing.choose(headers);
+        let mut chosen = routing.choose(headers, &self.header_names);
         let guard = matched_rule
             .filter(|_| routing.residency_guard)
             .and_then(|id| self.rules.get(id))
@@ -265,7 +275,10 @@ impl Policy {
                 ops.push(HeaderOp::Set(ROUTE_REGION_HEADER, region));
                 verdict.reroute = true;
             }
-            None if headers.single(ROUTE_REGION_HEADER).is_present() => {
+            None if headers
+                .slot(&self.header_names, HeaderSlot::ROUTE_REGION)
+                .is_present() =>
+            {
                 ops.push(HeaderOp::Remove(ROUTE_REGION_HEADER));
                 verdict.reroute = true;
             }
@@ -279,8 +292,9 @@ fn inbound_tag_ops<'a, H: RequestHeaders + ?Sized>(
     ops: &mut HeaderOps<'a>,
     source: &Source<'a>,
     headers: &H,
+    names: &HeaderNames,
 ) {
-    let incoming_region = headers.single(SOURCE_REGION_HEADER);
+    let incoming_region = headers.slot(names, HeaderSlot::SOURCE_REGION);
     match source.kind {
         SourceKind::Trusted => match source.region {
             Some(region) if incoming_region.as_str() != Some(region) => {
@@ -292,7 +306,7 @@ fn inbound_tag_ops<'a, H: RequestHeaders + ?Sized>(
             _ => {}
         },
         SourceKind::Unknown | SourceKind::Local => {
-            if headers.single(SOURCE_CLUSTER_HEADER).is_present() {
+            if headers.slot(names, HeaderSlot::SOURCE_CLUSTER).is_present() {
                 ops.push(HeaderOp::Remove(SOURCE_CLUSTER_HEADER));
             }
             if incoming_region.is_present() {

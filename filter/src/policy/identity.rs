@@ -6,7 +6,7 @@
 //! tag of an mTLS peer that matches `trustedPeers`, and unknown otherwise.
 
 use super::error::ConfigError;
-use super::headers::RequestHeaders;
+use super::headers::{HeaderNames, HeaderSlot, RequestHeaders};
 use super::matchers::PeerPattern;
 use super::names::is_valid_name;
 
@@ -207,17 +207,19 @@ impl TrustedPeers {
 
 /// Establishes the caller of an inbound request. `table_region` looks a cluster up in
 /// the `clusters` table; the region header is only used when the table lacks it.
+/// `names` are the policy's header names, whose slots hold the tags.
 pub fn establish_inbound_source<'a, H: RequestHeaders + ?Sized>(
     trusted: &TrustedPeers,
     peer: Peer<'_>,
     headers: &'a H,
+    names: &HeaderNames,
     table_region: impl Fn(&str) -> Option<&'a str>,
 ) -> Source<'a> {
     if !trusted.trusts(peer) {
         return Source::UNKNOWN;
     }
     let Some(cluster) = headers
-        .single(SOURCE_CLUSTER_HEADER)
+        .slot(names, HeaderSlot::SOURCE_CLUSTER)
         .as_str()
         .filter(|c| is_valid_name(c))
     else {
@@ -225,7 +227,7 @@ pub fn establish_inbound_source<'a, H: RequestHeaders + ?Sized>(
     };
     let region = table_region(cluster).or_else(|| {
         headers
-            .single(SOURCE_REGION_HEADER)
+            .slot(names, HeaderSlot::SOURCE_REGION)
             .as_str()
             .filter(|r| is_valid_name(r))
     });

@@ -6,25 +6,27 @@ use std::collections::BTreeMap;
 use super::config::RoutingConfig;
 use super::error::ConfigError;
 use super::fast_hash::FastMap;
-use super::headers::RequestHeaders;
+use super::headers::{HeaderNames, HeaderSlot, RequestHeaders};
 use super::regions::RegionCatalog;
 
 /// The routing header the filter sets.
 pub const ROUTE_REGION_HEADER: &str = "x-meshborder-route-region";
 
-/// One compiled routing source.
+/// One compiled routing source: the header it reads, and how.
 #[derive(Debug)]
-enum RouteSource {
+struct RouteSource {
+    header: String,
+    /// The header's slot in the policy's `HeaderNames`, when it got one.
+    slot: Option<HeaderSlot>,
+    lookup: RouteLookup,
+}
+
+#[derive(Debug)]
+enum RouteLookup {
     /// The header names a region or a group (lowercase value lookups).
-    Region {
-        header: String,
-        regions: FastMap<String, String>,
-    },
+    Region(FastMap<String, String>),
     /// The header holds a country code, looked up upper-case.
-    Country {
-        header: String,
-        countries: FastMap<[u8; 2], String>,
-    },
+    Country(FastMap<[u8; 2], String>),
 }
 
 /// The compiled `routing` section.
@@ -37,21 +39,27 @@ pub struct Routing {
 }
 
 impl Routing {
-    /// Compiles `routing`, resolving every region and group through the catalogue.
-    pub fn compile(config: &RoutingConfig, catalog: &RegionCatalog) -> Result<Self, ConfigError> {
+    /// Compiles `routing`, resolving every region and group through the catalogue,
+    /// and giving each source's header a slot in `names`.
+    pub fn compile(
+        config: &RoutingConfig,
+        catalog: &RegionCatalog,
+        names: &mut HeaderNames,
+    ) -> Result<Self, ConfigError> {
         let mut sources = Vec::with_capacity(config.sources.len());
         for (i, source) in config.sources.iter().enumerate() {
             let at = format!("routing.sources[{i}]");
             let header = compile_header_name(&source.header).map_err(|e| e.at(&at))?;
-            sources.push(match &source.countries {
-                None => RouteSource::Region {
-                    header,
-                    regions: region_lookup(catalog),
-                },
-                Some(table) => RouteSource::Country {
-                    header,
-                    countries: compile_countries(table, catalog).map_err(|e| e.at(&at))?,
-                },
+            let lookup = match &source.countries {
+                None => RouteLookup::Region(region_lookup(catalog)),
+                Some(table) => {
+                    RouteLookup::Country(compile_countries(table, catalog).map_err(|e| e.at(&at))?)
+                }
+            };
+            sources.push(RouteSource {
+                slot: names.add(&header),
+                header,
+                lookup,
             });
         }
         let default = match &config.default {
@@ -72,28 +80,37 @@ impl Routing {
 
     /// The region the request should go to: the first source that yields a known
     /// region, then the default. Unknown values fall through, never fail.
-    pub fn choose<'a, H: RequestHeaders + ?Sized>(&'a self, headers: &H) -> Option<&'a str> {
+    pub fn choose<'a, H: RequestHeaders + ?Sized>(
+        &'a self,
+        headers: &H,
+        names: &HeaderNames,
+    ) -> Option<&'a str> {
         self.sources
             .iter()
-            .find_map(|source| source.resolve(headers))
+            .find_map(|source| source.resolve(headers, names))
             .or(self.default.as_deref())
     }
 }
 
 impl RouteSource {
-    fn resolve<H: RequestHeaders + ?Sized>(&self, headers: &H) -> Option<&str> {
-        match self {
-            Self::Region { header, regions } => {
-                let value = headers.single(header).as_str()?.trim();
-                if value.bytes().any(|b| b.is_ascii_uppercase()) {
-                    regions.get(&value.to_ascii_lowercase())
-                } else {
-                    regions.get(value)
-                }
-                .map(String::as_str)
+    fn resolve<H: RequestHeaders + ?Sized>(
+        &self,
+        headers: &H,
+        names: &HeaderNames,
+    ) -> Option<&str> {
+        let found = match self.slot {
+            Some(slot) => headers.slot(names, slot),
+            None => headers.single(&self.header),
+        };
+        let value = found.as_str()?.trim();
+        match &self.lookup {
+            RouteLookup::Region(regions) => if value.bytes().any(|b| b.is_ascii_uppercase()) {
+                regions.get(&value.to_ascii_lowercase())
+            } else {
+                regions.get(value)
             }
-            Self::Country { header, countries } => {
-                let value = headers.single(header).as_str()?.trim();
+            .map(String::as_str),
+            RouteLookup::Country(countries) => {
                 let code: [u8; 2] = value.as_bytes().try_into().ok()?;
                 countries
                     .get(&code.map(|b| b.to_ascii_uppercase()))

@@ -4,6 +4,7 @@
 
 mod config_errors;
 mod fixtures;
+mod headers;
 mod identity;
 mod matchers;
 mod metering;
