@@ -6,7 +6,7 @@
 //! serialized here once (segments joined by NUL bytes), not on each read.
 
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{Bytes, MapType};
+use proxy_wasm::types::{Bytes, LogLevel, MapType};
 
 use super::abi;
 use crate::policy::{NodeFacts, NodeInfo};
@@ -80,6 +80,12 @@ pub fn remove_request_header(name: &str) {
     if let Err(status) = hostcalls::remove_map_value(MapType::HttpRequestHeaders, name) {
         log::warn!("could not remove header {name}: {status:?}");
     }
+}
+
+/// Logs a line the filter already rendered (a JSON decision line), straight to the
+/// host: the `log` macros would format it into a second string first.
+pub fn log_line(level: LogLevel, line: &str) {
+    let _ignored = hostcalls::log(level, line);
 }
 
 /// Asks Envoy to pick the route again after the routing header changed.

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
-use proxy_wasm::types::Action;
+use proxy_wasm::types::{Action, LogLevel};
 
 use super::host::{
     self, CONNECTION_MTLS, LEGACY_LISTENER_DIRECTION, LISTENER_DIRECTION, PEER_URI_SAN,
@@ -113,10 +113,11 @@ impl MeshborderStream {
                 .and_then(|mut metrics| metrics.xcluster_ids(&verdict.source).ok());
         }
         if let Some(decision) = &verdict.decision {
-            match decision.mode {
-                Mode::Enforce => log::warn!("{}", decision.log_line),
-                Mode::Audit => log::info!("{}", decision.log_line),
-            }
+            let level = match decision.mode {
+                Mode::Enforce => LogLevel::Warn,
+                Mode::Audit => LogLevel::Info,
+            };
+            host::log_line(level, &decision.log_line);
             if let Ok(metrics) = shared.metrics.try_borrow() {
                 metrics.count_decision(decision.rule, decision.mode);
             }
@@ -143,7 +144,7 @@ impl MeshborderStream {
             }
         }
         if let Some(line) = &verdict.guard_log {
-            log::info!("{line}");
+            host::log_line(LogLevel::Info, line);
         }
         if verdict.reroute {
             host::clear_route_cache();

@@ -13,6 +13,7 @@ pub mod fast_hash;
 pub mod headers;
 pub mod host_index;
 pub mod identity;
+pub mod json;
 pub mod matchers;
 pub mod metering;
 pub mod names;

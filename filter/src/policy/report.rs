@@ -4,17 +4,15 @@
 //! Only the fields the contract names are written; header values other than
 //! `x-request-id` never are, and the path is written without its query string.
 
-use serde::Serialize;
-
 use super::config::Mode;
+use super::json::JsonObject;
 use super::residency::Violation;
 
 /// Longest path or request id written to a log line.
 const MAX_LOGGED_LEN: usize = 256;
 
 /// Who asked and who answered, as written in replies and logs.
-#[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy)]
 pub struct DecisionParties<'a> {
     /// The rule that decided.
     pub rule: &'a str,
@@ -28,20 +26,31 @@ pub struct DecisionParties<'a> {
     pub region: &'a str,
 }
 
-#[derive(Serialize)]
-struct DenyBody<'a> {
-    error: &'static str,
-    #[serde(flatten)]
-    parties: DecisionParties<'a>,
+impl DecisionParties<'_> {
+    fn write(&self, object: &mut JsonObject) {
+        object
+            .string("rule", self.rule)
+            .string("sourceCluster", self.source_cluster)
+            .string("sourceRegion", self.source_region)
+            .string("cluster", self.cluster)
+            .string("region", self.region);
+    }
+
+    fn len(&self) -> usize {
+        self.rule.len()
+            + self.source_cluster.len()
+            + self.source_region.len()
+            + self.cluster.len()
+            + self.region.len()
+    }
 }
 
 /// The body of a residency denial (`content-type: application/json`).
 pub fn deny_body(parties: DecisionParties<'_>) -> String {
-    serde_json::to_string(&DenyBody {
-        error: "residency_denied",
-        parties,
-    })
-    .unwrap_or_default()
+    let mut object = JsonObject::with_capacity(112 + parties.len());
+    object.string("error", "residency_denied");
+    parties.write(&mut object);
+    object.finish()
 }
 
 /// The request facts a decision log line carries besides the parties.
@@ -59,23 +68,6 @@ pub struct LoggedRequest<'a> {
     pub request_id: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DecisionLine<'a> {
-    error: &'static str,
-    decision: &'static str,
-    reason: &'static str,
-    #[serde(flatten)]
-    parties: DecisionParties<'a>,
-    host: &'a str,
-    path: &'a str,
-    method: &'a str,
-    mode: &'static str,
-    direction: &'a str,
-    #[serde(rename = "x-request-id", skip_serializing_if = "Option::is_none")]
-    request_id: Option<&'a str>,
-}
-
 /// The JSON log line of a deny (mode enforce) or audit decision.
 pub fn decision_line(
     mode: Mode,
@@ -87,65 +79,59 @@ pub fn decision_line(
         Mode::Enforce => ("residency_denied", "deny", "enforce"),
         Mode::Audit => ("residency_audit", "audit", "audit"),
     };
-    serde_json::to_string(&DecisionLine {
-        error,
-        decision,
-        reason: violation.as_str(),
-        parties,
-        host: truncate(request.host),
-        path: truncate(request.path),
-        method: truncate(request.method),
-        mode,
-        direction: request.direction,
-        request_id: request.request_id.map(truncate),
-    })
-    .unwrap_or_default()
-}
-
-#[derive(Serialize)]
-struct GuardLine<'a> {
-    event: &'static str,
-    rule: &'a str,
-    requested: &'a str,
-    routed: &'a str,
+    let host = truncate(request.host);
+    let path = truncate(request.path);
+    let method = truncate(request.method);
+    let request_id = request.request_id.map(truncate);
+    let size = 256
+        + parties.len()
+        + host.len()
+        + path.len()
+        + method.len()
+        + request_id.map_or(0, str::len);
+    let mut object = JsonObject::with_capacity(size);
+    object
+        .string("error", error)
+        .string("decision", decision)
+        .string("reason", violation.as_str());
+    parties.write(&mut object);
+    object
+        .string("host", host)
+        .string("path", path)
+        .string("method", method)
+        .string("mode", mode)
+        .string("direction", request.direction);
+    if let Some(id) = request_id {
+        object.string("x-request-id", id);
+    }
+    object.finish()
 }
 
 /// The JSON log line written when the residency guard overrides a routing choice.
 pub fn guard_line(rule: &str, requested: Option<&str>, routed: &str) -> String {
-    serde_json::to_string(&GuardLine {
-        event: "route_guarded",
-        rule,
-        requested: requested.unwrap_or("none"),
-        routed,
-    })
-    .unwrap_or_default()
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ConfiguredLine<'a> {
-    event: &'static str,
-    cluster: &'a str,
-    region: Option<&'a str>,
-    zone: Option<&'a str>,
-    rules: usize,
-    routing: bool,
-    trusted_peers: usize,
+    let mut object = JsonObject::with_capacity(96 + rule.len() + routed.len());
+    object
+        .string("event", "route_guarded")
+        .string("rule", rule)
+        .string("requested", requested.unwrap_or("none"))
+        .string("routed", routed);
+    object.finish()
 }
 
 /// The JSON log line written when a configuration is accepted: the identity and the
 /// size of the policy, never the configuration itself.
 pub fn configured_line(policy: &super::Policy) -> String {
-    serde_json::to_string(&ConfiguredLine {
-        event: "configured",
-        cluster: &policy.identity.cluster,
-        region: policy.identity.region.as_deref(),
-        zone: policy.identity.zone.as_deref(),
-        rules: policy.rules.len(),
-        routing: policy.routing.is_some(),
-        trusted_peers: policy.trusted.len(),
-    })
-    .unwrap_or_default()
+    let identity = &policy.identity;
+    let mut object = JsonObject::with_capacity(160);
+    object
+        .string("event", "configured")
+        .string("cluster", &identity.cluster)
+        .optional("region", identity.region.as_deref())
+        .optional("zone", identity.zone.as_deref())
+        .number("rules", policy.rules.len())
+        .boolean("routing", policy.routing.is_some())
+        .number("trustedPeers", policy.trusted.len());
+    object.finish()
 }
 
 fn truncate(value: &str) -> &str {
