@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use serde::Deserialize;
+
 use super::config::{DirectionSetting, MatchConfig, Mode, PluginConfig, RuleConfig};
 use super::error::ConfigError;
 use super::fast_hash::FastMap;
@@ -11,6 +13,7 @@ use super::host_index::HostIndex;
 use super::identity::{
     LocalIdentity, NodeFacts, SOURCE_CLUSTER_HEADER, SOURCE_REGION_HEADER, TrustedPeers,
 };
+use super::json_path::error_path;
 use super::matchers::{HostPattern, PathPattern};
 use super::names::check_name;
 use super::regions::RegionCatalog;
@@ -151,11 +154,10 @@ impl Policy {
 
 fn parse(bytes: &[u8]) -> Result<PluginConfig, ConfigError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let config: PluginConfig =
-        serde_path_to_error::deserialize(&mut de).map_err(|e| ConfigError::Json {
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
-        })?;
+    let config = PluginConfig::deserialize(&mut de).map_err(|e| ConfigError::Json {
+        path: error_path(bytes, &e),
+        message: e.to_string(),
+    })?;
     de.end().map_err(|e| ConfigError::Json {
         path: String::new(),
         message: e.to_string(),

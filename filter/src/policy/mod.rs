@@ -14,6 +14,7 @@ pub mod headers;
 pub mod host_index;
 pub mod identity;
 pub mod json;
+pub mod json_path;
 pub mod matchers;
 pub mod metering;
 pub mod names;

@@ -3,6 +3,7 @@
 //! pointer width or hashing cannot diverge between the two.
 
 mod config_errors;
+mod config_paths;
 mod fixtures;
 mod headers;
 mod identity;
