@@ -9,7 +9,8 @@
 //! - [`wasm_host`]: the real `.wasm` under wasmtime, driven callback by callback;
 //! - [`soak`]: load through the mesh while eu-west's filter config is swapped, and
 //!   the books checked afterwards;
-//! - [`ports`], [`paths`], [`error`]: where things listen, where files are, what failed.
+//! - [`ports`], [`paths`], [`error`]: where things listen, where files are, what failed;
+//! - [`workload`], [`fuel`]: the performance workload and its deterministic cost.
 
 #![forbid(unsafe_code)]
 
@@ -21,6 +22,7 @@ pub mod ecds;
 pub mod envoy;
 pub mod error;
 pub mod filter_log;
+pub mod fuel;
 pub mod gateway;
 pub mod mesh;
 pub mod paths;
@@ -36,5 +38,6 @@ pub mod topology;
 pub mod upstream;
 pub mod wasm_host;
 mod wire;
+pub mod workload;
 
 pub use error::{HarnessError, Result};

@@ -219,6 +219,28 @@ impl Vm {
         self.state().clock.unix_nanos()
     }
 
+    /// The size of the guest's linear memory, in bytes (0 when it exports none).
+    pub fn memory_bytes(&mut self) -> u64 {
+        let guest = &mut self.guest;
+        guest
+            .instance
+            .get_memory(&mut guest.store, "memory")
+            .map_or(0, |memory| {
+                u64::try_from(memory.data_size(&guest.store)).unwrap_or(u64::MAX)
+            })
+    }
+
+    /// Forgets what the VM recorded so far: call records, log lines, foreign calls
+    /// and the state of every stream. For long runs (a million requests) whose
+    /// history would otherwise fill the host's memory; metrics are kept.
+    pub fn forget_history(&mut self) {
+        let state = self.state_mut();
+        state.calls.clear();
+        state.logs.clear();
+        state.foreign_calls.clear();
+        state.streams.clear();
+    }
+
     /// The failure that killed this VM, if one did.
     pub fn failure(&self) -> Option<&HostError> {
         self.failure.as_ref()
