@@ -46,18 +46,15 @@ fn a_stream_runs_every_callback_in_envoys_order() -> HostResult<()> {
     stream.response_trailers(&[("grpc-status", "0")])?;
     stream.finish()?;
     let order: Vec<Callback> = stream.calls().iter().map(|c| c.callback).collect();
+    // The shipped filter exports only the callbacks it uses (make build drops the
+    // others), so Envoy, like this host, calls nothing else: no body, trailer or
+    // response callback, and no on_done.
     assert_eq!(
         order,
         [
             Callback::ContextCreate,
             Callback::RequestHeaders,
-            Callback::RequestBody,
-            Callback::RequestTrailers,
-            Callback::ResponseHeaders,
-            Callback::ResponseBody,
-            Callback::ResponseTrailers,
             Callback::Log,
-            Callback::Done,
             Callback::Delete,
         ]
     );
