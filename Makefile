@@ -176,3 +176,32 @@ setup-oha:
 soak: setup build
 	cargo run --quiet -p meshborder-harness --bin meshborder-soak -- \
 	  --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
+
+# Benchmarks (make bench, issue 6): bare Envoy, a no-op wasm filter, meshborder and
+# an equivalent Lua filter in one run of interleaved rounds (Envoy 1.40 with one
+# worker pinned to core 0, wrk pinned to core 1, 127.0.0.1 only), then fuel per
+# request, the .wasm size and the linear memory over a million requests on the
+# wasm host. Writes BENCHMARKS.md in a few minutes (the first run also builds the
+# harness in release mode); run it on an otherwise idle machine: the load average
+# is written down with the figures. wrk is Debian's package (setup-bench installs
+# it as root); without it the bench uses oha, which make setup installs. The no-op
+# filter is built and optimised as make build ships meshborder. ARGS= passes
+# options, e.g. ARGS='--variant mine=other.wasm' to run another build in the rounds.
+.PHONY: setup-bench bench
+
+setup-bench:
+	@command -v taskset >/dev/null || { echo "setup: taskset not found: install util-linux" >&2; exit 1; }
+	@if command -v wrk >/dev/null; then \
+	  echo "setup: wrk already installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "setup: installing wrk (Debian package)"; \
+	  $(call quietly,apt-get update); \
+	  $(call quietly,apt-get install -y wrk); \
+	else \
+	  echo "setup: wrk not found (sudo apt-get install wrk); make bench uses oha from .tools/ instead"; \
+	fi
+
+bench: setup setup-bench build
+	cargo build --release --target wasm32-wasip1 -p meshborder-bench-noop
+	$(call optimize_wasm,meshborder_bench_noop)
+	cargo run --release --quiet -p meshborder-harness --bin meshborder-bench -- $(ARGS)
