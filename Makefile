@@ -18,7 +18,21 @@ TOOLCHAIN := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
 WASM_TEST_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
-BUILD_WASM := cargo build --release --target wasm32-wasip1 -p meshborder-filter
+# wasm-opt (npm's binaryen package) optimises the .wasm for size and drops the
+# proxy-wasm callbacks the filter does not use, so Envoy never calls into the VM for
+# them (no response, body, trailer, on_done or timer callbacks). It reads cargo's
+# own copy in deps/ and replaces the artifact, so running it twice gives one file.
+BINARYEN_VERSION := 132.0.0
+WASM_OPT := $(TOOLS)/binaryen/node_modules/.bin/wasm-opt
+WASM_UNUSED_EXPORTS := proxy_on_done,proxy_on_request_body,proxy_on_request_trailers,proxy_on_response_*,proxy_on_new_connection,proxy_on_downstream_*,proxy_on_upstream_*,proxy_on_foreign_function,proxy_on_http_call_response,proxy_on_grpc_*,proxy_on_queue_ready,proxy_on_tick
+WASM_OPT_FLAGS := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-mutable-globals --remove-exports --pass-arg='remove-exports@$(WASM_UNUSED_EXPORTS)' -Oz
+optimize_wasm = $(WASM_OPT) $(WASM_OPT_FLAGS) target/wasm32-wasip1/release/deps/$(1).wasm \
+  -o target/wasm32-wasip1/release/$(1).wasm.tmp \
+  && mv target/wasm32-wasip1/release/$(1).wasm.tmp target/wasm32-wasip1/release/$(1).wasm
+
+BUILD_WASM := cargo build --release --target wasm32-wasip1 -p meshborder-filter \
+  && $(call optimize_wasm,meshborder_filter)
 
 # The end-to-end tests and the demo find Envoy here.
 export MESHBORDER_ENVOY := $(VENV)/bin/envoy
@@ -32,7 +46,7 @@ export MESHBORDER_KUSTOMIZE := $(KUSTOMIZE)
 # Runs a command, showing its output only if it fails.
 quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
 
-.PHONY: help setup setup-rust setup-envoy setup-wasm-bindgen setup-kustomize build test demo compose-config clean distclean
+.PHONY: help setup setup-rust setup-envoy setup-wasm-bindgen setup-kustomize setup-binaryen build test demo compose-config clean distclean
 
 help:
 	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION), kustomize $(KUSTOMIZE_VERSION) and oha $(OHA_VERSION) (.tools/)"
@@ -44,7 +58,16 @@ help:
 	@echo "make compose-config  build, and render target/compose/ for envoy-config/docker-compose.yaml"
 	@echo "make clean      remove build output; make distclean also removes .venv/ and .tools/"
 
-setup: setup-rust setup-envoy setup-wasm-bindgen setup-kustomize setup-oha
+setup: setup-rust setup-envoy setup-wasm-bindgen setup-kustomize setup-oha setup-binaryen
+
+setup-binaryen:
+	@command -v npm >/dev/null || { echo "setup: npm not found: install Node.js, the build runs wasm-opt from npm's binaryen package" >&2; exit 1; }
+	@if "$(WASM_OPT)" --version 2>/dev/null | grep -q "version $(firstword $(subst ., ,$(BINARYEN_VERSION))) "; then \
+	  echo "setup: binaryen $(BINARYEN_VERSION) already in .tools/"; \
+	else \
+	  echo "setup: installing binaryen $(BINARYEN_VERSION) (wasm-opt) into .tools/ (npm package binaryen)"; \
+	  $(call quietly,npm install --prefix "$(TOOLS)/binaryen" --no-audit --no-fund "binaryen@$(BINARYEN_VERSION)"); \
+	fi
 
 setup-rust:
 	@test -n "$(TOOLCHAIN)" || { echo "setup: no channel in rust-toolchain.toml" >&2; exit 1; }
@@ -83,7 +106,7 @@ setup-kustomize:
 	  "$(KUSTOMIZE)" version | grep -q "kustomize/v$(KUSTOMIZE_VERSION) "; \
 	fi
 
-build: setup-rust
+build: setup-rust setup-binaryen
 	$(BUILD_WASM)
 
 # The harness's integration tests (test-harness/tests/) need the release .wasm and
