@@ -197,8 +197,16 @@ fn check(side: Side, headers: &[(String, Vec<u8>)]) -> HostResult<()> {
     Ok(())
 }
 
+/// 192 cases by default; `PROPTEST_CASES` asks for more when hunting.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(192)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_header_sets_pass_with_clean_tags_or_get_a_contract_403(

@@ -6,6 +6,7 @@ mod config_errors;
 mod config_paths;
 mod fixtures;
 mod headers;
+mod host_index;
 mod identity;
 mod matchers;
 mod metering;
