@@ -189,7 +189,16 @@ fn budget(out: &mut String, artifacts: &Artifacts, cost: &Cost, samples: &Sample
         "\n## Budget\n\nGoals the benchmark reports; no timed test asserts them.\n\n\
          | goal | measured | |\n| --- | --- | --- |\n",
     );
+    let lineup = artifacts.lineup();
     for (other, goal) in [(Config::Noop, MIN_VS_NOOP), (Config::Lua, MIN_VS_LUA)] {
+        if !lineup.contains(&other) || !lineup.contains(&Config::Meshborder) {
+            let _ = writeln!(
+                out,
+                "| meshborder req/s ≥ {goal:.2}× {} | not measured in this run | |",
+                other.name(artifacts)
+            );
+            continue;
+        }
         let all = ratios(other);
         let worst = all.iter().min_by(|a, b| a.1.total_cmp(&b.1));
         let best = all.iter().map(|(_, r)| *r).fold(f64::MIN, f64::max);
