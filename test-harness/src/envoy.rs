@@ -36,9 +36,16 @@ impl Envoy {
     /// (`envoy.log`: Envoy's and the filter's log; `access.log`: the access log),
     /// and waits until it is ready.
     pub fn start(config: &Path, run_dir: &Path) -> Result<Self> {
+        Self::start_with_args(config, run_dir, &[])
+    }
+
+    /// [`Envoy::start`] with more command-line arguments, such as `--config-yaml`
+    /// with an override merged over `config` (how istio-proxy passes the file
+    /// `ISTIO_BOOTSTRAP_OVERRIDE` names).
+    pub fn start_with_args(config: &Path, run_dir: &Path, args: &[&str]) -> Result<Self> {
         let binary = paths::envoy_binary()?;
         let files = launch::Files::in_dir(run_dir);
-        let (child, admin) = launch::launch(&binary, config, &files)?;
+        let (child, admin) = launch::launch(&binary, config, args, &files)?;
         Ok(Self {
             child,
             admin,
@@ -50,6 +57,11 @@ impl Envoy {
     /// Checks `config` with `envoy --mode validate`, which also loads the filter and
     /// lets it check its plugin config.
     pub fn validate(config: &Path) -> Result<()> {
+        Self::validate_with_args(config, &[])
+    }
+
+    /// [`Envoy::validate`] with more command-line arguments, such as `--config-yaml`.
+    pub fn validate_with_args(config: &Path, args: &[&str]) -> Result<()> {
         let binary = paths::envoy_binary()?;
         let output = Command::new(&binary)
             .args([
@@ -59,6 +71,7 @@ impl Envoy {
                 "--config-path",
             ])
             .arg(config)
+            .args(args)
             .output()
             .map_err(|e| HarnessError::io(format!("running `{}`", binary.display()), e))?;
         if output.status.success() {

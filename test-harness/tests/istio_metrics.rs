@@ -9,7 +9,7 @@ mod istio_support;
 
 use std::collections::BTreeSet;
 
-use istio_support::envoy::{self, LISTENER, LiveEnvoy, Node};
+use istio_support::envoy::{self, LISTENER, Node};
 use istio_support::files;
 use istio_support::kustomize;
 use istio_support::models::all_of_kind;
@@ -163,11 +163,11 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
     // istio-proxy container passes it.
     let override_text =
         files::read(&files::istio_dir().join(stats_tags::BOOTSTRAP_OVERRIDE)).unwrap();
-    let proxy = LiveEnvoy::start(&path, &override_text, &run_dir).unwrap();
+    let proxy = envoy::start(&path, &override_text, &run_dir).unwrap();
 
     let denied = Request::get("/users/1")
         .header("host", "eu-user-data.shop.svc.cluster.local")
-        .send(proxy.listener(LISTENER).unwrap())
+        .send(proxy.listener_addr(LISTENER).unwrap())
         .unwrap();
     assert_eq!(denied.status, 403, "{}", denied.text());
     assert_eq!(

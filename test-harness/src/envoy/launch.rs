@@ -38,8 +38,14 @@ impl Files {
     }
 }
 
-/// Starts `binary` with `config` and returns it, with its admin address, once ready.
-pub(super) fn launch(binary: &Path, config: &Path, files: &Files) -> Result<(Child, SocketAddr)> {
+/// Starts `binary` with `config` and `extra_args` and returns it, with its admin
+/// address, once ready.
+pub(super) fn launch(
+    binary: &Path,
+    config: &Path,
+    extra_args: &[&str],
+    files: &Files,
+) -> Result<(Child, SocketAddr)> {
     let create = |path: &Path| {
         File::create(path)
             .map_err(|e| HarnessError::io(format!("creating `{}`", path.display()), e))
@@ -54,6 +60,7 @@ pub(super) fn launch(binary: &Path, config: &Path, files: &Files) -> Result<(Chi
         .arg(&files.admin_address)
         // Write the access log out within a tenth of a second, not ten.
         .args(["--file-flush-interval-msec", "100"])
+        .args(extra_args)
         .stdin(Stdio::null())
         .stdout(create(&files.access_log)?)
         .stderr(create(&files.log)?)

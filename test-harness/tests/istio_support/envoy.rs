@@ -6,27 +6,17 @@
 //!
 //! `validate` runs `envoy --mode validate`, which loads the `.wasm` and runs the
 //! filter's `on_configure` on the configuration: a configuration the filter
-//! refuses fails it. `LiveEnvoy` runs one and stops it when dropped.
+//! refuses fails it. `start` runs one (the harness's `Envoy`), which quits when dropped.
 
 use std::fs;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
 
-use meshborder_harness::client::Request;
-use meshborder_harness::paths;
+use meshborder_harness::envoy::Envoy;
 use serde_json::{Value, json};
 
 use super::Result;
 use super::files::shown;
 use super::models::wasm_plugin::{FailStrategy, WasmPlugin};
-
-/// How long Envoy may take to become ready (compiling the `.wasm` included).
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often to look again while waiting.
-const POLL: Duration = Duration::from_millis(50);
 
 /// The name of the listener the bootstraps define.
 pub const LISTENER: &str = "outbound";
@@ -146,153 +136,15 @@ pub fn write_json(dir: &Path, name: &str, value: &Value) -> Result<PathBuf> {
 /// `envoy --mode validate` on `bootstrap`, with `config_yaml` merged over it when
 /// given. The error carries Envoy's own lines about what it refused.
 pub fn validate(bootstrap: &Path, config_yaml: Option<&str>) -> Result<()> {
-    let binary = paths::envoy_binary().map_err(|e| e.to_string())?;
-    let mut command = Command::new(&binary);
-    command
-        .args(["--mode", "validate", "--disable-hot-restart", "-c"])
-        .arg(bootstrap);
-    if let Some(yaml) = config_yaml {
-        command.args(["--config-yaml", yaml]);
-    }
-    let output = command
-        .output()
-        .map_err(|e| format!("running `{}`: {e}", binary.display()))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let mut text = String::from_utf8_lossy(&output.stderr).into_owned();
-    text.push_str(&String::from_utf8_lossy(&output.stdout));
-    let telling: Vec<&str> = text
-        .lines()
-        .filter(|line| {
-            line.contains("meshborder")
-                || line.contains("critical")
-                || line.contains("error")
-                || line.contains("rror initializing")
-        })
-        .collect();
-    Err(format!(
-        "`{}` does not validate ({}):\n{}",
-        shown(bootstrap),
-        output.status,
-        telling.join("\n")
-    ))
+    let args: Vec<&str> = config_yaml
+        .map(|yaml| vec!["--config-yaml", yaml])
+        .unwrap_or_default();
+    Envoy::validate_with_args(bootstrap, &args).map_err(|e| e.to_string())
 }
 
-/// A running Envoy, asked to quit (then killed) when dropped.
-#[derive(Debug)]
-pub struct LiveEnvoy {
-    child: Child,
-    /// The admin API.
-    pub admin: SocketAddr,
-    /// Envoy's log (and the filter's).
-    pub log: PathBuf,
-}
-
-impl LiveEnvoy {
-    /// Starts Envoy with `bootstrap` and `config_yaml` merged over it, one worker,
-    /// files in `run_dir`, and waits until it is ready.
-    pub fn start(bootstrap: &Path, config_yaml: &str, run_dir: &Path) -> Result<Self> {
-        let binary = paths::envoy_binary().map_err(|e| e.to_string())?;
-        let log = run_dir.join("envoy.log");
-        let admin_file = run_dir.join("admin-address");
-        let log_file =
-            fs::File::create(&log).map_err(|e| format!("creating `{}`: {e}", shown(&log)))?;
-        let child = Command::new(&binary)
-            .arg("-c")
-            .arg(bootstrap)
-            .args(["--config-yaml", config_yaml])
-            .args(["--concurrency", "1", "--disable-hot-restart"])
-            .arg("--admin-address-path")
-            .arg(&admin_file)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .map_err(|e| format!("starting `{}`: {e}", binary.display()))?;
-        let mut envoy = Self {
-            child,
-            admin: SocketAddr::from(([127, 0, 0, 1], 0)),
-            log,
-        };
-        envoy.admin = envoy.wait_ready(&admin_file)?;
-        Ok(envoy)
-    }
-
-    fn wait_ready(&mut self, admin_file: &Path) -> Result<SocketAddr> {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(self.failure(&format!("exited with {status} before it was ready")));
-            }
-            let admin = fs::read_to_string(admin_file)
-                .ok()
-                .and_then(|text| text.trim().parse::<SocketAddr>().ok());
-            if let Some(admin) = admin {
-                let ready = Request::get("/ready").send(admin);
-                if ready.is_ok_and(|response| response.status == 200) {
-                    return Ok(admin);
-                }
-            }
-            thread::sleep(POLL);
-        }
-        Err(self.failure("not ready in time"))
-    }
-
-    fn failure(&self, reason: &str) -> String {
-        let log = fs::read_to_string(&self.log).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(20).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        format!("envoy {reason}; its log ends:\n{}", tail.join("\n"))
-    }
-
-    /// GETs an admin path; anything but 200 is an error.
-    pub fn admin_get(&self, path: &str) -> Result<String> {
-        let response = Request::get(path)
-            .send(self.admin)
-            .map_err(|e| e.to_string())?;
-        if response.status == 200 {
-            Ok(response.text())
-        } else {
-            Err(format!("admin {path} answered {}", response.status))
-        }
-    }
-
-    /// Where the listener called `name` is bound.
-    pub fn listener(&self, name: &str) -> Result<SocketAddr> {
-        let text = self.admin_get("/listeners?format=json")?;
-        let statuses: Value =
-            serde_json::from_str(&text).map_err(|e| format!("/listeners is not JSON: {e}"))?;
-        statuses
-            .get("listener_statuses")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|listener| listener.get("name").and_then(Value::as_str) == Some(name))
-            .find_map(|listener| {
-                let ip = listener
-                    .pointer("/local_address/socket_address/address")?
-                    .as_str()?;
-                let port = listener
-                    .pointer("/local_address/socket_address/port_value")?
-                    .as_u64()?;
-                Some(SocketAddr::new(ip.parse().ok()?, u16::try_from(port).ok()?))
-            })
-            .ok_or_else(|| format!("no listener `{name}` in {text}"))
-    }
-}
-
-impl Drop for LiveEnvoy {
-    fn drop(&mut self) {
-        drop(Request::new("POST", "/quitquitquit").send(self.admin));
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            thread::sleep(POLL);
-        }
-        drop(self.child.kill());
-        drop(self.child.wait());
-    }
+/// Starts Envoy with `bootstrap` and `config_yaml` merged over it, one worker, files
+/// in `run_dir`, and waits until it is ready; it quits when dropped.
+pub fn start(bootstrap: &Path, config_yaml: &str, run_dir: &Path) -> Result<Envoy> {
+    Envoy::start_with_args(bootstrap, run_dir, &["--config-yaml", config_yaml])
+        .map_err(|e| e.to_string())
 }
