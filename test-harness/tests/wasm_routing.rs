@@ -1,7 +1,8 @@
 //! Regional routing on the real filter: the first routing source that yields a
-//! region sets `x-meshborder-route-region` (replacing any incoming value) and the
-//! filter calls Envoy's `clear_route_cache`; the residency guard keeps requests
-//! under an `allowLocalRegions` rule inside those regions.
+//! region sets `x-meshborder-route-region` (replacing any incoming value), and
+//! Envoy picks the route again because the request headers were edited (no
+//! `clear_route_cache` call is needed); the residency guard keeps requests under an
+//! `allowLocalRegions` rule inside those regions.
 
 mod wasm_fixtures;
 
@@ -11,29 +12,34 @@ use wasm_fixtures::{
     node, outbound, us_east,
 };
 
-/// The route an outbound request to `shop` with `extra` headers gets, and how
-/// often the route cache was cleared.
-fn routed(vm: &mut Vm, extra: &[(&str, &str)]) -> HostResult<(Option<String>, u32)> {
+/// The route an outbound request to `shop` with `extra` headers gets.
+fn routed(vm: &mut Vm, extra: &[(&str, &str)]) -> HostResult<Option<String>> {
     let mut stream = outbound(vm);
     stream.request_headers(&get("shop", "/", extra), true)?;
-    Ok((
-        stream.request_header(ROUTE_REGION).map(str::to_owned),
-        stream.route_cache_clears(),
-    ))
+    Ok(stream.request_header(ROUTE_REGION).map(str::to_owned))
 }
 
-fn to(region: &str) -> (Option<String>, u32) {
-    (Some(region.to_owned()), 1)
+fn to(region: &str) -> Option<String> {
+    Some(region.to_owned())
 }
 
 #[test]
-fn a_region_header_sets_the_route_and_clears_the_route_cache() -> HostResult<()> {
+fn a_region_header_sets_the_route_and_envoy_routes_on_the_edited_headers() -> HostResult<()> {
     let mut vm = us_east()?;
-    assert_eq!(
-        routed(&mut vm, &[("x-user-region", "eu-central-1")])?,
-        to("eu-central-1")
+    let mut stream = outbound(&mut vm);
+    stream.request_headers(
+        &get("shop", "/", &[("x-user-region", "eu-central-1")]),
+        true,
+    )?;
+    assert_eq!(stream.request_header(ROUTE_REGION), Some("eu-central-1"));
+    assert!(
+        stream.route_cache_clears() > 0,
+        "editing the request headers clears Envoy's route cache"
     );
-    assert_eq!(vm.foreign_calls(), ["clear_route_cache"]);
+    assert!(
+        vm.foreign_calls().is_empty(),
+        "so no clear_route_cache call is needed"
+    );
     Ok(())
 }
 
@@ -97,12 +103,8 @@ fn an_incoming_route_header_is_replaced() -> HostResult<()> {
 fn an_incoming_route_header_is_removed_when_nothing_is_chosen() -> HostResult<()> {
     let config = r#"{"regionGroups":{"eu":["eu-west-1"]},"routing":{"sources":[{"header":"x-user-region"}]}}"#;
     let mut vm = node(config, "us-east", "us-east-1")?.start()?;
-    assert_eq!(routed(&mut vm, &[(ROUTE_REGION, "eu-west-1")])?, (None, 1));
-    assert_eq!(
-        routed(&mut vm, &[])?,
-        (None, 0),
-        "nothing to undo: the route stays"
-    );
+    assert_eq!(routed(&mut vm, &[(ROUTE_REGION, "eu-west-1")])?, None);
+    assert_eq!(routed(&mut vm, &[])?, None);
     Ok(())
 }
 
@@ -111,7 +113,7 @@ fn without_routing_the_route_is_never_touched() -> HostResult<()> {
     let mut vm = node("{}", "us-east", "us-east-1")?.start()?;
     assert_eq!(
         routed(&mut vm, &[("x-user-region", "eu"), (ROUTE_REGION, "x")])?,
-        (Some("x".to_owned()), 0)
+        to("x")
     );
     assert!(vm.foreign_calls().is_empty());
     Ok(())
@@ -130,7 +132,7 @@ fn the_residency_guard_keeps_eu_rule_requests_in_the_eu() -> HostResult<()> {
         true,
     )?;
     assert_eq!(stream.request_header(ROUTE_REGION), Some("eu-west-1"));
-    assert_eq!(stream.route_cache_clears(), 1);
+    assert!(stream.route_cache_clears() > 0);
     assert_eq!(
         lines_at(stream.vm(), LogLevel::Info)
             .last()
@@ -189,6 +191,6 @@ fn routing_runs_inbound_too() -> HostResult<()> {
     let mut stream = from_peer(&mut vm, "spiffe://other.example/x");
     stream.request_headers(&get("shop", "/", &[("cf-ipcountry", "DE")]), true)?;
     assert_eq!(stream.request_header(ROUTE_REGION), Some("eu-west-1"));
-    assert_eq!(stream.route_cache_clears(), 1);
+    assert!(stream.route_cache_clears() > 0);
     Ok(())
 }

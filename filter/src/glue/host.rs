@@ -87,10 +87,3 @@ pub fn remove_request_header(name: &str) {
 pub fn log_line(level: LogLevel, line: &str) {
     let _ignored = hostcalls::log(level, line);
 }
-
-/// Asks Envoy to pick the route again after the routing header changed.
-pub fn clear_route_cache() {
-    if let Err(status) = hostcalls::call_foreign_function("clear_route_cache", None) {
-        log::debug!("clear_route_cache unavailable: {status:?}");
-    }
-}

@@ -146,9 +146,10 @@ impl MeshborderStream {
         if let Some(line) = &verdict.guard_log {
             host::log_line(LogLevel::Info, line);
         }
-        if verdict.reroute {
-            host::clear_route_cache();
-        }
+        // No clear_route_cache call: Envoy clears the route cache itself whenever a
+        // request header is edited, so the route is picked again from the headers
+        // as edited here (the gateway tests route on a replaced header). One host
+        // call fewer on every routed request.
         Action::Continue
     }
 }

@@ -87,8 +87,6 @@ pub struct Verdict<'a> {
     pub denial: Option<Denial<'a>>,
     /// Set on a deny or audit decision.
     pub decision: Option<RuleDecision>,
-    /// Whether the route header changed, so the route must be picked again.
-    pub reroute: bool,
     /// Log line when the residency guard overrode the routing choice.
     pub guard_log: Option<String>,
     /// Whether the request crossed a cluster border inbound and is metered.
@@ -139,7 +137,6 @@ impl Policy {
             lookalikes,
             denial: None,
             decision: None,
-            reroute: false,
             guard_log: None,
             metered: facts.direction == Direction::Inbound
                 && source.cluster != Some(self.identity.cluster.as_str()),
@@ -273,14 +270,12 @@ impl Policy {
         match chosen {
             Some(region) => {
                 ops.push(HeaderOp::Set(ROUTE_REGION_HEADER, region));
-                verdict.reroute = true;
             }
             None if headers
                 .slot(&self.header_names, HeaderSlot::ROUTE_REGION)
                 .is_present() =>
             {
                 ops.push(HeaderOp::Remove(ROUTE_REGION_HEADER));
-                verdict.reroute = true;
             }
             None => {}
         }

@@ -190,7 +190,8 @@ impl<'vm> HttpStream<'vm> {
         self.state().local_response.as_ref()
     }
 
-    /// How often the plugin called the `clear_route_cache` foreign function.
+    /// How often the route cache was cleared: by each edit of the request headers,
+    /// as Envoy does, and by the `clear_route_cache` foreign function.
     pub fn route_cache_clears(&self) -> u32 {
         self.state().route_cache_clears
     }

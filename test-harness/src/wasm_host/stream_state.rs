@@ -110,7 +110,8 @@ pub struct StreamState {
     pub properties: Properties,
     /// The local reply, if the plugin sent one.
     pub local_response: Option<LocalResponse>,
-    /// How often the plugin called the `clear_route_cache` foreign function.
+    /// How often the route cache was cleared: by each edit of the request headers,
+    /// as Envoy does, and by the `clear_route_cache` foreign function.
     pub route_cache_clears: u32,
     /// `proxy_continue_stream` calls.
     pub continued: Vec<StreamType>,

@@ -54,8 +54,8 @@ enum Command {
     /// Run one request through the filter and show its decision.
     ///
     /// Prints whether the filter denied or passed the request, its local reply,
-    /// the request headers it set or removed (tags, routing header), whether it
-    /// cleared the route cache, the counters that moved, its log lines and the
+    /// the request headers it set or removed (tags, routing header), whether Envoy
+    /// picks the route again, the counters that moved, its log lines and the
     /// fuel the request burnt. The request is outbound unless --direction says
     /// otherwise; a forwarded request is answered with --response-status.
     Simulate(SimulateArgs),

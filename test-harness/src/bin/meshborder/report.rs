@@ -22,7 +22,8 @@ pub struct Report {
     pub header_changes: Vec<HeaderChange>,
     /// The routing header's value after the filter, if any.
     pub route_region: Option<String>,
-    /// Whether the filter asked Envoy to pick the route again.
+    /// Whether Envoy picks the route again: the filter edited the request headers,
+    /// which clears Envoy's route cache (as a `clear_route_cache` call would).
     pub route_cache_cleared: bool,
     /// Counters that moved.
     pub metrics: Vec<MetricDelta>,

@@ -5,6 +5,8 @@
 //! header removes every value and appends the new one, and a map the plugin may not
 //! touch now reads as empty, while a lookup or a write gets `BadArgument` (in
 //! `on_log`, a lookup gets `NotFound`). Malformed pairs read as no pairs at all.
+//! Also as in Envoy, any edit of the request headers clears the route cache, so the
+//! route is picked again from the edited headers.
 
 use super::Registry;
 use super::memory::{HostCaller, copy_out, read, write_u32};
@@ -52,10 +54,11 @@ fn set_pairs(mut caller: HostCaller<'_>, map: u32, ptr: u32, size: u32) -> u32 {
                 .into_iter()
                 .map(|(k, v)| (k.to_ascii_lowercase(), v))
                 .collect();
-            Status::Ok.code()
         }
-        Err(_) => Status::BadArgument.code(),
+        Err(_) => return Status::BadArgument.code(),
     }
+    edited(&mut caller, map);
+    Status::Ok.code()
 }
 
 fn get_value(
@@ -177,10 +180,19 @@ fn edit(
         None => Vec::new(),
     };
     match caller.data_mut().header_map_mut(map) {
-        Ok(pairs) => {
-            change(pairs, key, value);
-            Status::Ok.code()
-        }
-        Err(_) => Status::BadArgument.code(),
+        Ok(pairs) => change(pairs, key, value),
+        Err(_) => return Status::BadArgument.code(),
+    }
+    edited(caller, map);
+    Status::Ok.code()
+}
+
+/// After a successful edit of `map`: an edit of the request headers clears the
+/// stream's route cache, as Envoy's host does.
+fn edited(caller: &mut HostCaller<'_>, map: MapType) {
+    if map == MapType::RequestHeaders
+        && let Some(stream) = caller.data_mut().stream_mut()
+    {
+        stream.route_cache_clears = stream.route_cache_clears.saturating_add(1);
     }
 }
