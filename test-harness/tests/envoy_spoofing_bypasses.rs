@@ -13,15 +13,8 @@
 
 mod envoy_spoofing_support;
 
-use envoy_spoofing_support::{Side, assert_denied, seen, send};
+use envoy_spoofing_support::{Side, assert_denied, mesh, seen, send};
 use meshborder_harness::client::Request;
-use meshborder_harness::mesh::Mesh;
-use meshborder_harness::topology::{ResidencyMode, US_EAST};
-
-#[cfg(test)]
-fn mesh(label: &str) -> Mesh {
-    Mesh::start(label, ResidencyMode::Enforce, &[US_EAST]).unwrap()
-}
 
 #[test]
 fn bypass_a_host_the_rule_does_not_name_must_not_carry_eu_user_data_past_eu_west() {

@@ -11,10 +11,9 @@
 
 mod envoy_spoofing_support;
 
-use envoy_spoofing_support::{CLUSTER_TAG, Side, assert_denied, seen, send};
+use envoy_spoofing_support::{CLUSTER_TAG, Side, assert_denied, mesh, seen, send};
 use meshborder_harness::client::Request;
-use meshborder_harness::mesh::Mesh;
-use meshborder_harness::topology::{ResidencyMode, US_EAST};
+use meshborder_harness::topology::US_EAST;
 
 /// The rule's host, spelt as an attacker might.
 const SPELLINGS: [&str; 7] = [
@@ -26,11 +25,6 @@ const SPELLINGS: [&str; 7] = [
     "Eu-User-Data.:443",
     "EU-USER-DATA.SHOP.SVC.CLUSTER.LOCAL.",
 ];
-
-#[cfg(test)]
-fn mesh(label: &str) -> Mesh {
-    Mesh::start(label, ResidencyMode::Enforce, &[US_EAST]).unwrap()
-}
 
 #[cfg(test)]
 fn users(host: &str) -> Request {

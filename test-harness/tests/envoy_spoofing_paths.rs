@@ -15,7 +15,7 @@
 
 mod envoy_spoofing_support;
 
-use envoy_spoofing_support::{CLUSTER_TAG, Side, assert_denied, get, seen, send};
+use envoy_spoofing_support::{CLUSTER_TAG, Side, assert_denied, get, mesh, seen, send};
 use meshborder_harness::ecds::Verdict;
 use meshborder_harness::mesh::Mesh;
 use meshborder_harness::plugin_config;
@@ -33,11 +33,6 @@ const NORMALISED_TO_A_USER: [&str; 8] = [
     "/%2e%2e/users/1",
     "/%75sers/1",
 ];
-
-#[cfg(test)]
-fn mesh(label: &str) -> Mesh {
-    Mesh::start(label, ResidencyMode::Enforce, &[US_EAST]).unwrap()
-}
 
 /// The sides an attacker sends from, with the caller each is denied as.
 const SIDES: [(Side, &str, &str); 3] = [

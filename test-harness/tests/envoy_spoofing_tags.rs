@@ -16,15 +16,9 @@
 mod envoy_spoofing_support;
 
 use envoy_spoofing_support::{
-    CLUSTER_TAG, REGION_TAG, Side, assert_denied, assert_reached_eu_west_tagged, get, seen, send,
+    CLUSTER_TAG, REGION_TAG, Side, assert_denied, assert_reached_eu_west_tagged, get, mesh, seen,
+    send,
 };
-use meshborder_harness::mesh::Mesh;
-use meshborder_harness::topology::{ResidencyMode, US_EAST};
-
-#[cfg(test)]
-fn mesh(label: &str) -> Mesh {
-    Mesh::start(label, ResidencyMode::Enforce, &[US_EAST]).unwrap()
-}
 
 #[test]
 fn a_forged_tag_sent_to_us_east_is_replaced_by_us_east() {

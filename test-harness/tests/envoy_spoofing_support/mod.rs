@@ -14,7 +14,7 @@
 
 use meshborder_harness::client::{Request, Response};
 use meshborder_harness::mesh::Mesh;
-use meshborder_harness::topology::{EU_WEST_APP, US_EAST};
+use meshborder_harness::topology::{EU_WEST_APP, ResidencyMode, US_EAST};
 use serde_json::Value;
 
 /// The rule of the shipped eu-west config: EU user data stays in the EU.
@@ -25,6 +25,11 @@ pub const HOST: &str = "eu-user-data";
 pub const CLUSTER_TAG: &str = "x-meshborder-source-cluster";
 /// The tag headers.
 pub const REGION_TAG: &str = "x-meshborder-source-region";
+
+/// The mesh every spoofing test attacks: us-east's sidecar and eu-west enforcing.
+pub fn mesh(label: &str) -> Mesh {
+    Mesh::start(label, ResidencyMode::Enforce, &[US_EAST]).unwrap()
+}
 
 /// A GET of `path` on the rule's host.
 pub fn get(path: &str) -> Request {
