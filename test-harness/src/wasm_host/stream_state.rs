@@ -121,6 +121,12 @@ pub struct StreamState {
 }
 
 impl StreamState {
+    /// Clears the route cache, so the route is picked again (as Envoy does on a
+    /// request-header edit or a `clear_route_cache` call); counted.
+    pub fn clear_route_cache(&mut self) {
+        self.route_cache_clears = self.route_cache_clears.saturating_add(1);
+    }
+
     /// Whether the plugin paused on `part` and has not resumed.
     pub fn held(&self, part: Part) -> bool {
         self.held & part.bit() != 0

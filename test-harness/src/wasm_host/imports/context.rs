@@ -59,7 +59,7 @@ fn call_foreign_function(
         return Status::NotFound.code();
     }
     if let Some(stream) = caller.data_mut().stream_mut() {
-        stream.route_cache_clears = stream.route_cache_clears.saturating_add(1);
+        stream.clear_route_cache();
     }
     let wrote = (results_ptr == 0 || write_u32(&mut caller, results_ptr, 0))
         && (results_len_ptr == 0 || write_u32(&mut caller, results_len_ptr, 0));

@@ -193,6 +193,6 @@ fn edited(caller: &mut HostCaller<'_>, map: MapType) {
     if map == MapType::RequestHeaders
         && let Some(stream) = caller.data_mut().stream_mut()
     {
-        stream.route_cache_clears = stream.route_cache_clears.saturating_add(1);
+        stream.clear_route_cache();
     }
 }
