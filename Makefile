@@ -109,26 +109,29 @@ setup-kustomize:
 build: setup-rust setup-binaryen
 	$(BUILD_WASM)
 
-# The harness's integration tests (test-harness/tests/) need the release .wasm and
-# Envoy, so they run last, after the build; everything else runs before it.
+# The CLI's and the end-to-end rig's integration tests need the release .wasm (and
+# Envoy, kustomize, oha), so they run last, after the build; everything else runs
+# before it.
 test: setup
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	cargo clippy -p meshborder-filter --target wasm32-wasip1 -- -D warnings
-	cargo test --workspace --exclude meshborder-harness
-	cargo test -p meshborder-harness --lib --bins
+	cargo test --workspace --exclude meshborder-cli --exclude meshborder-e2e
+	cargo test -p meshborder-cli -p meshborder-e2e --lib --bins
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$(WASM_TEST_RUNNER)" \
 	  cargo test -p meshborder-filter --target wasm32-unknown-unknown --no-default-features
 	$(BUILD_WASM)
-	cargo test -p meshborder-harness --test '*'
+	cargo test -p meshborder-cli -p meshborder-e2e --test it
 
-demo: setup build
-	cargo run --quiet -p meshborder-harness --bin meshborder-demo -- $(ARGS)
+# The demo needs only the toolchain, Envoy and binaryen (for the build), and builds
+# the end-to-end rig without the wasm host.
+demo: setup-rust setup-envoy build
+	cargo run --quiet -p meshborder-e2e --bin meshborder-demo -- $(ARGS)
 
 # What docker-compose.yaml mounts: the tests' configs rendered with compose's
 # addresses, and certificates made now (never committed), in target/compose/.
 compose-config: build
-	cargo run --quiet -p meshborder-harness --bin meshborder-demo -- --render-compose target/compose
+	cargo run --quiet -p meshborder-e2e --bin meshborder-demo -- --render-compose target/compose
 
 clean:
 	cargo clean
@@ -175,8 +178,8 @@ image: build
 # (default 60) at up to SOAK_RATE requests per second, through mTLS to eu-west,
 # while eu-west's filter config is swapped every second, a bad one and a good one
 # in turn; then every request, refusal, byte and the memory are checked. The mesh's
-# logs stay in target/meshborder-soak/. make test runs a 10 s version
-# (test-harness/tests/envoy_soak.rs), which needs oha too: setup-oha installs it
+# logs stay in target/meshborder-soak/, and the report in SOAK.md. make test runs a
+# 10 s version (test-harness/e2e/tests/it/envoy/soak.rs), which needs oha too: setup-oha installs it
 # into .tools/ with cargo, no root needed (a few minutes, once).
 OHA_VERSION := 1.16.0
 OHA := $(TOOLS)/bin/oha
@@ -196,11 +199,11 @@ setup-oha:
 	  "$(OHA)" --version | grep -qx "oha $(OHA_VERSION)"; \
 	fi
 
-soak: setup build
-	cargo run --quiet -p meshborder-harness --bin meshborder-soak -- \
+soak: setup-rust setup-envoy setup-oha build
+	cargo run --quiet -p meshborder-e2e --bin meshborder-soak -- \
 	  --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
 
-# Benchmarks (make bench, issue 6): bare Envoy, a no-op wasm filter, meshborder and
+# Benchmarks (make bench): bare Envoy, a no-op wasm filter, meshborder and
 # an equivalent Lua filter in one run of interleaved rounds (Envoy 1.40 with one
 # worker pinned to core 0, wrk pinned to core 1, 127.0.0.1 only), then fuel per
 # request, the .wasm size and the linear memory over a million requests on the
@@ -227,4 +230,4 @@ setup-bench:
 bench: setup setup-bench build
 	cargo build --release --target wasm32-wasip1 -p meshborder-bench-noop
 	$(call optimize_wasm,meshborder_bench_noop)
-	cargo run --release --quiet -p meshborder-harness --bin meshborder-bench -- $(ARGS)
+	cargo run --release --quiet -p meshborder-e2e --features wasm-host --bin meshborder-bench -- $(ARGS)

@@ -6,7 +6,7 @@
 -- index, no region groups, no trust and no metering.
 --
 -- A template: the bench fills in the identity, the denied host and prefix, and
--- the workload's country table (test-harness/src/workload.rs).
+-- the workload's country table (test-harness/e2e/src/workload.rs).
 
 local CLUSTER = "{{cluster}}"
 local REGION = "{{region}}"

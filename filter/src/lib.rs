@@ -3,9 +3,13 @@
 //! region, enforces data-residency rules, turns region and country headers into one
 //! routing header, and counts cross-cluster bytes as Envoy stats.
 //!
-//! `policy` is the pure engine; `glue` (feature `proxy`, on by default) is the thin
-//! proxy-wasm layer that feeds it host facts and applies its verdicts.
+//! `contract` holds the names the product contract fixes; `policy` is the pure
+//! engine; `glue` (feature `proxy`, on by default) is the thin proxy-wasm layer that
+//! feeds it host facts and applies its verdicts. Without the feature the crate is
+//! the engine and the contract alone, for the crates that check the filter.
 
+pub mod contract;
+mod json;
 pub mod policy;
 
 #[cfg(feature = "proxy")]

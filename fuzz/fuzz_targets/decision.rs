@@ -54,7 +54,7 @@ fuzz_target!(|request: Request| {
     });
 
     if let Some(denial) = &verdict.denial {
-        assert!(policy.rules.iter().any(|r| r.name == denial.rule));
+        assert!(policy.rule_names().any(|name| name == denial.rule));
         let body: serde_json::Value = serde_json::from_str(&denial.body).unwrap();
         let fields: Vec<&String> = body.as_object().unwrap().keys().collect();
         assert_eq!(fields, ["error", "rule", "sourceCluster", "sourceRegion", "cluster", "region"]);

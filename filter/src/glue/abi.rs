@@ -37,7 +37,7 @@ unsafe extern "C" {
 }
 
 /// The request headers in proxy-wasm's wire format (read them with
-/// `policy::headers::SerializedHeaders`); `None` when the host has none to give.
+/// `Policy::read_headers`); `None` when the host has none to give.
 pub fn request_header_pairs() -> Option<Vec<u8>> {
     let mut data: *mut u8 = null_mut();
     let mut size: usize = 0;

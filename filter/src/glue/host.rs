@@ -63,7 +63,7 @@ fn node_info(prefix: &[&str]) -> NodeInfo {
 }
 
 /// All request headers in one host call, as the host serialized them (read them
-/// with `SerializedHeaders`); empty when there are none.
+/// with `Policy::read_headers`); empty when there are none.
 pub fn request_headers() -> Bytes {
     abi::request_header_pairs().unwrap_or_default()
 }

@@ -1,19 +1,14 @@
-//! Envoy counters: defined through proxy-wasm with embedded-tag names, their ids
-//! cached so a request only increments. Residency and unknown-source counters are
-//! defined at configure time; cross-cluster counters per source label set, the
-//! configured clusters up front and others on first sight, within the bound.
+//! Envoy counters: defined through proxy-wasm under the names the engine gives them,
+//! their ids cached so a request only increments. Residency and unknown-source
+//! counters are defined at configure time; cross-cluster counters per source label
+//! set, the configured clusters up front and others on first sight, within the bound
+//! the engine's meter keeps.
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{MetricType, Status};
 
-use crate::policy::Policy;
-use crate::policy::config::Mode;
-use crate::policy::fast_hash::FastMap;
-use crate::policy::identity::{Source, SourceKind};
-use crate::policy::metering::{
-    RESIDENCY_DECISIONS, SourceLabeler, UNKNOWN, UNKNOWN_SOURCE, XCLUSTER_BYTES, XCLUSTER_REQUESTS,
-    stat_name,
-};
+use crate::contract::metric::UNKNOWN_SOURCE;
+use crate::policy::{Meter, Mode, Policy, Source};
 
 /// The counters of one source label set.
 #[derive(Debug, Clone, Copy)]
@@ -29,12 +24,12 @@ pub struct XclusterIds {
 /// Every counter id the filter uses.
 #[derive(Debug)]
 pub struct Metrics {
-    residency: Vec<(u32, u32)>,
+    /// `(deny, audit)` per rule.
+    decisions: Vec<(u32, u32)>,
     unknown_source: u32,
-    labeler: SourceLabeler,
-    xcluster: FastMap<String, FastMap<String, XclusterIds>>,
-    destination_cluster: String,
-    destination_region: String,
+    meter: Meter,
+    /// By the meter's label-set number; `None` until defined.
+    xcluster: Vec<Option<XclusterIds>>,
 }
 
 fn define(name: &str) -> Result<u32, Status> {
@@ -44,49 +39,26 @@ fn define(name: &str) -> Result<u32, Status> {
 impl Metrics {
     /// Defines the counters known from the config.
     pub fn define_all(policy: &Policy) -> Result<Self, Status> {
-        let mut residency = Vec::with_capacity(policy.rules.len());
-        for rule in &policy.rules {
-            let id = |decision: &str| {
-                define(&stat_name(
-                    RESIDENCY_DECISIONS,
-                    &[("rule", &rule.name), ("decision", decision)],
-                ))
-            };
-            residency.push((id("deny")?, id("audit")?));
+        let decisions = policy
+            .decision_stats()
+            .map(|stats| Ok((define(&stats.deny)?, define(&stats.audit)?)))
+            .collect::<Result<Vec<_>, Status>>()?;
+        let meter = policy.meter();
+        let mut xcluster = Vec::with_capacity(meter.label_sets());
+        for number in 0..meter.label_sets() {
+            xcluster.push(Some(define_xcluster(&meter, number)?));
         }
-        let labeler = SourceLabeler::new(
-            policy.max_cluster_labels,
-            policy.clusters.keys().map(String::as_str),
-            policy.catalog.names(),
-        );
-        let mut metrics = Self {
-            residency,
-            unknown_source: define(UNKNOWN_SOURCE)?,
-            labeler,
-            xcluster: FastMap::default(),
-            destination_cluster: policy.identity.cluster.clone(),
-            destination_region: policy
-                .identity
-                .region
-                .clone()
-                .unwrap_or_else(|| UNKNOWN.to_owned()),
-        };
-        for (cluster, region) in &policy.clusters {
-            if *cluster != policy.identity.cluster {
-                let source = Source {
-                    kind: SourceKind::Trusted,
-                    cluster: Some(cluster),
-                    region: Some(region),
-                };
-                metrics.xcluster_ids(&source)?;
-            }
-        }
-        Ok(metrics)
+        Ok(Self {
+            decisions,
+            unknown_source: define(UNKNOWN_SOURCE.stat)?,
+            meter,
+            xcluster,
+        })
     }
 
     /// Counts one residency decision of rule `rule`.
     pub fn count_decision(&self, rule: usize, mode: Mode) {
-        if let Some((deny, audit)) = self.residency.get(rule) {
+        if let Some((deny, audit)) = self.decisions.get(rule) {
             increment(
                 match mode {
                     Mode::Enforce => *deny,
@@ -104,44 +76,29 @@ impl Metrics {
 
     /// The cross-cluster counters of `source`, defining them on first sight.
     pub fn xcluster_ids(&mut self, source: &Source<'_>) -> Result<XclusterIds, Status> {
-        let labels = self.labeler.labels(source);
-        if let Some(ids) = self
-            .xcluster
-            .get(labels.cluster)
-            .and_then(|by_region| by_region.get(labels.region))
-        {
+        let number = self.meter.label_set(source);
+        if let Some(Some(ids)) = self.xcluster.get(number) {
             return Ok(*ids);
         }
-        let destination = [
-            ("destination_cluster", self.destination_cluster.as_str()),
-            ("destination_region", self.destination_region.as_str()),
-        ];
-        let bytes = |direction: &str| {
-            let mut labels_of = vec![
-                ("direction", direction),
-                ("source_cluster", labels.cluster),
-                ("source_region", labels.region),
-            ];
-            labels_of.extend_from_slice(&destination);
-            define(&stat_name(XCLUSTER_BYTES, &labels_of))
-        };
-        let ids = XclusterIds {
-            request_bytes: bytes("request")?,
-            response_bytes: bytes("response")?,
-            requests: define(&stat_name(
-                XCLUSTER_REQUESTS,
-                &[
-                    ("source_cluster", labels.cluster),
-                    ("destination_cluster", &self.destination_cluster),
-                ],
-            ))?,
-        };
-        self.xcluster
-            .entry(labels.cluster.to_owned())
-            .or_default()
-            .insert(labels.region.to_owned(), ids);
+        let ids = define_xcluster(&self.meter, number)?;
+        if self.xcluster.len() <= number {
+            self.xcluster.resize(number + 1, None);
+        }
+        if let Some(slot) = self.xcluster.get_mut(number) {
+            *slot = Some(ids);
+        }
         Ok(ids)
     }
+}
+
+/// Defines the counters of label set `number`.
+fn define_xcluster(meter: &Meter, number: usize) -> Result<XclusterIds, Status> {
+    let stats = meter.xcluster_stats(number).ok_or(Status::NotFound)?;
+    Ok(XclusterIds {
+        request_bytes: define(&stats.request_bytes)?,
+        response_bytes: define(&stats.response_bytes)?,
+        requests: define(&stats.requests)?,
+    })
 }
 
 /// Adds `by` to a counter; a failure is logged, never fatal. Adding 0 is skipped:

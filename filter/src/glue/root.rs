@@ -14,7 +14,6 @@ use super::host::node_facts;
 use super::metrics::Metrics;
 use super::stream::MeshborderStream;
 use crate::policy::Policy;
-use crate::policy::report::configured_line;
 
 /// What every stream of one configuration shares.
 pub struct Shared {
@@ -56,7 +55,7 @@ impl RootContext for MeshborderRoot {
                 return false;
             }
         };
-        log::info!("{}", configured_line(&policy));
+        log::info!("{}", policy.configured_line());
         self.shared = Some(Rc::new(Shared {
             policy,
             metrics: RefCell::new(metrics),

@@ -14,12 +14,8 @@ use super::host::{
 };
 use super::metrics::{XclusterIds, increment};
 use super::root::Shared;
-use crate::policy::config::{DirectionSetting, Mode};
-use crate::policy::headers::{IndexedHeaders, SerializedHeaders};
-use crate::policy::{Direction, HeaderOp, Peer, RequestFacts, Verdict};
-
-/// Header naming the rule on a residency denial.
-const DENIED_BY_HEADER: &str = "x-meshborder-denied-by";
+use crate::contract::{header, reply};
+use crate::policy::{Direction, HeaderOp, Mode, Peer, RequestFacts, Verdict};
 
 /// One HTTP stream.
 pub struct MeshborderStream {
@@ -35,18 +31,13 @@ impl MeshborderStream {
             metered: None,
         }
     }
+}
 
-    fn direction(&self) -> Direction {
-        match self.shared.policy.direction {
-            DirectionSetting::Inbound => Direction::Inbound,
-            DirectionSetting::Outbound => Direction::Outbound,
-            DirectionSetting::Auto => {
-                let raw = host::property(LISTENER_DIRECTION)
-                    .or_else(|| host::property(LEGACY_LISTENER_DIRECTION));
-                Direction::from_listener_property(raw.as_deref())
-            }
-        }
-    }
+/// The listener's direction, for a policy whose direction is `auto`.
+fn listener_direction() -> Direction {
+    let raw =
+        host::property(LISTENER_DIRECTION).or_else(|| host::property(LEGACY_LISTENER_DIRECTION));
+    Direction::from_listener_property(raw.as_deref())
 }
 
 impl Context for MeshborderStream {}
@@ -55,24 +46,22 @@ impl HttpContext for MeshborderStream {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let shared = Rc::clone(&self.shared);
         let policy = &shared.policy;
-        let direction = self.direction();
-        let inbound = direction == Direction::Inbound;
+        let needs = policy.needs();
+        let direction = needs.fixed_direction().unwrap_or_else(listener_direction);
 
-        let mtls = inbound
-            && !policy.trusted.is_empty()
+        let mtls = needs.peer(direction)
             && Peer::mtls_from_property(host::property(CONNECTION_MTLS).as_deref());
         let san: Option<String> = if mtls {
             host::property(PEER_URI_SAN).and_then(|b| String::from_utf8(b).ok())
         } else {
             None
         };
-        let needs_headers = inbound || policy.has_rules() || policy.routing.is_some();
-        let buffer = if needs_headers {
+        let buffer = if needs.headers(direction) {
             host::request_headers()
         } else {
             Vec::new()
         };
-        let headers = IndexedHeaders::new(&policy.header_names, SerializedHeaders::new(&buffer));
+        let headers = policy.read_headers(&buffer);
 
         let facts = RequestFacts {
             direction,
@@ -124,11 +113,11 @@ impl MeshborderStream {
         }
         if let Some(denial) = &verdict.denial {
             let headers = vec![
-                (DENIED_BY_HEADER, denial.rule),
-                ("content-type", "application/json"),
+                (header::DENIED_BY, denial.rule),
+                ("content-type", reply::CONTENT_TYPE),
             ];
             if let Err(status) =
-                hostcalls::send_http_response(403, headers, Some(denial.body.as_bytes()))
+                hostcalls::send_http_response(reply::STATUS, headers, Some(denial.body.as_bytes()))
             {
                 log::error!("could not send the residency denial: {status:?}");
             }

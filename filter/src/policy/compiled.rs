@@ -1,51 +1,51 @@
 //! The compiled policy: the config checked, resolved and turned into lookups, once,
 //! at configure time. Requests only read it.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::config::{DirectionSetting, MatchConfig, Mode, PluginConfig, RuleConfig};
-use super::error::ConfigError;
+use super::config::{MatchConfig, Mode, PluginConfig, RuleConfig};
+use super::error::{ConfigError, Problem};
 use super::fast_hash::FastMap;
-use super::headers::HeaderNames;
+use super::headers::{HeaderNames, IndexedHeaders, SerializedHeaders};
 use super::host_index::HostIndex;
-use super::identity::{
-    LocalIdentity, NodeFacts, SOURCE_CLUSTER_HEADER, SOURCE_REGION_HEADER, TrustedPeers,
-};
-use super::json_path::error_path;
+use super::identity::{LocalIdentity, NodeFacts, TrustedPeers};
 use super::matchers::{HostPattern, PathPattern};
 use super::names::check_name;
+use super::needs::Needs;
 use super::regions::RegionCatalog;
 use super::residency::ResidencyRule;
-use super::routing::{ROUTE_REGION_HEADER, Routing, compile_header_name};
+use super::routing::{Routing, compile_header_name};
+use crate::contract::header;
+use crate::json::error_path;
 
 /// Largest accepted `metrics.maxClusters`.
-pub const MAX_CLUSTER_LABELS: u32 = 1024;
+const MAX_CLUSTER_LABELS: u32 = 1024;
 
 /// Everything a request needs, built once.
 #[derive(Debug)]
 pub struct Policy {
     /// Who this filter runs as.
-    pub identity: LocalIdentity,
-    /// The configured direction.
-    pub direction: DirectionSetting,
+    pub(super) identity: LocalIdentity,
+    /// What the glue fetches for a request.
+    pub(super) needs: Needs,
     /// Whose tags are believed.
-    pub trusted: TrustedPeers,
+    pub(super) trusted: TrustedPeers,
     /// Cluster name to region, from the `clusters` table.
-    pub clusters: FastMap<String, String>,
+    pub(super) clusters: FastMap<String, String>,
     /// Known regions and groups.
-    pub catalog: RegionCatalog,
+    pub(super) catalog: RegionCatalog,
     /// Residency rules in order.
-    pub rules: Vec<ResidencyRule>,
+    pub(super) rules: Vec<ResidencyRule>,
     /// The rules indexed by host.
-    pub host_index: HostIndex,
+    pub(super) host_index: HostIndex,
     /// Regional routing, when configured.
-    pub routing: Option<Routing>,
+    pub(super) routing: Option<Routing>,
     /// `metrics.maxClusters`.
-    pub max_cluster_labels: usize,
+    pub(super) max_cluster_labels: usize,
     /// The headers a request is read for, in one pass.
-    pub header_names: HeaderNames,
+    pub(super) header_names: HeaderNames,
 }
 
 impl Policy {
@@ -86,20 +86,24 @@ impl Policy {
 
         let mut rules = Vec::new();
         let mut host_index = HostIndex::default();
-        let mut names = HashSet::new();
+        let mut names = HashMap::new();
         if let Some(residency) = &config.residency {
             for (id, rule) in residency.rules.iter().enumerate() {
-                if !names.insert(rule.name.as_str()) {
-                    return Err(ConfigError::DuplicateRule {
-                        name: rule.name.clone(),
-                    });
+                let at = format!("residency.rules[{id}]");
+                check_name(&format!("{at}.name"), &rule.name)?;
+                if let Some(&first) = names.get(rule.name.as_str()) {
+                    return Err(ConfigError::new(
+                        format!("{at}.name"),
+                        Problem::DuplicateRule {
+                            name: rule.name.clone(),
+                            first,
+                        },
+                    ));
                 }
-                let hosts = compile_rule(rule, residency.mode, &catalog)
-                    .map(|(compiled, hosts)| {
-                        rules.push(compiled);
-                        hosts
-                    })
+                names.insert(rule.name.as_str(), id);
+                let (compiled, hosts) = compile_rule(rule, residency.mode, &catalog)
                     .map_err(|e| e.in_rule(&rule.name))?;
+                rules.push(compiled);
                 host_index.insert(id, &hosts);
             }
         }
@@ -109,10 +113,10 @@ impl Policy {
             ":authority",
             ":path",
             ":method",
-            SOURCE_CLUSTER_HEADER,
-            SOURCE_REGION_HEADER,
-            ROUTE_REGION_HEADER,
-            "x-request-id",
+            header::SOURCE_CLUSTER,
+            header::SOURCE_REGION,
+            header::ROUTE_REGION,
+            header::REQUEST_ID,
         ]);
         let routing = config
             .routing
@@ -121,16 +125,24 @@ impl Policy {
             .transpose()?;
 
         if config.metrics.max_clusters > MAX_CLUSTER_LABELS {
-            return Err(ConfigError::BadLimit {
-                value: config.metrics.max_clusters,
-                max: MAX_CLUSTER_LABELS,
-            });
+            return Err(ConfigError::new(
+                "metrics.maxClusters",
+                Problem::TooLarge {
+                    value: config.metrics.max_clusters,
+                    max: MAX_CLUSTER_LABELS,
+                },
+            ));
         }
 
+        let needs = Needs::new(
+            config.direction,
+            !trusted.is_empty(),
+            !rules.is_empty() || routing.is_some(),
+        );
         Ok(Self {
             header_names,
             identity,
-            direction: config.direction,
+            needs,
             trusted,
             clusters,
             catalog,
@@ -141,27 +153,39 @@ impl Policy {
         })
     }
 
+    /// What the glue must fetch for a request.
+    pub fn needs(&self) -> Needs {
+        self.needs
+    }
+
+    /// Reads the request headers as the host serialized them (proxy-wasm's header
+    /// map format), in place and in one pass, for [`Policy::decide`].
+    pub fn read_headers<'a>(&'a self, serialized: &'a [u8]) -> IndexedHeaders<'a> {
+        IndexedHeaders::new(&self.header_names, SerializedHeaders::new(serialized))
+    }
+
+    /// The residency rules' names, in order.
+    pub fn rule_names(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.rules.iter().map(|rule| rule.name.as_str())
+    }
+
     /// The region of a cluster in the `clusters` table.
-    pub fn table_region(&self, cluster: &str) -> Option<&str> {
+    pub(super) fn table_region(&self, cluster: &str) -> Option<&str> {
         self.clusters.get(cluster).map(String::as_str)
     }
 
     /// Whether any residency rule is configured.
-    pub fn has_rules(&self) -> bool {
+    pub(super) fn has_rules(&self) -> bool {
         !self.rules.is_empty()
     }
 }
 
 fn parse(bytes: &[u8]) -> Result<PluginConfig, ConfigError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let config = PluginConfig::deserialize(&mut de).map_err(|e| ConfigError::Json {
-        path: error_path(bytes, &e),
-        message: e.to_string(),
-    })?;
-    de.end().map_err(|e| ConfigError::Json {
-        path: String::new(),
-        message: e.to_string(),
-    })?;
+    let config = PluginConfig::deserialize(&mut de)
+        .map_err(|e| ConfigError::json(error_path(bytes, &e), e.to_string()))?;
+    de.end()
+        .map_err(|e| ConfigError::json(String::new(), e.to_string()))?;
     Ok(config)
 }
 
@@ -170,53 +194,42 @@ fn compile_rule(
     default_mode: Mode,
     catalog: &RegionCatalog,
 ) -> Result<(ResidencyRule, Vec<HostPattern>), ConfigError> {
-    check_name("name", &rule.name)?;
     let MatchConfig {
         hosts,
         paths,
         methods,
         headers,
     } = &rule.match_;
-    let hosts = hosts
-        .iter()
-        .map(|h| HostPattern::parse(h))
-        .collect::<Result<Vec<_>, _>>()?;
-    let paths = paths
-        .iter()
-        .map(|p| PathPattern::parse(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let methods = methods
-        .iter()
-        .map(|m| {
-            if !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphabetic()) {
-                Ok(m.to_ascii_uppercase())
-            } else {
-                Err(ConfigError::BadPattern {
-                    field: "match.methods".to_owned(),
-                    value: m.clone(),
-                    expected: "an HTTP method such as `GET`",
-                })
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let hosts = each(hosts, "match.hosts", HostPattern::parse)?;
+    let paths = each(paths, "match.paths", PathPattern::parse)?;
+    let methods = each(methods, "match.methods", |m| {
+        if !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphabetic()) {
+            Ok(m.to_ascii_uppercase())
+        } else {
+            Err(Problem::bad("method", m, "an HTTP method such as `GET`"))
+        }
+    })?;
     let headers = headers
         .iter()
         .map(|(name, value)| Ok((compile_header_name(name)?, value.clone())))
-        .collect::<Result<Vec<_>, ConfigError>>()
-        .map_err(|e| e.at("match.headers"))?;
+        .collect::<Result<Vec<_>, Problem>>()
+        .map_err(|e| ConfigError::new("match.headers", e))?;
     let region_set = |field: &str, list: &Option<Vec<String>>| {
         list.as_ref().map(|l| catalog.expand(field, l)).transpose()
     };
     let allow_source_clusters = match &rule.allow_source_clusters {
         None => None,
         Some(list) if list.is_empty() => {
-            return Err(ConfigError::EmptyList {
-                field: "allowSourceClusters".to_owned(),
-            });
+            return Err(ConfigError::new(
+                "allowSourceClusters",
+                Problem::EmptyList {
+                    hint: "omit it to leave it unconstrained",
+                },
+            ));
         }
         Some(list) => {
-            for cluster in list {
-                check_name("allowSourceClusters", cluster)?;
+            for (i, cluster) in list.iter().enumerate() {
+                check_name(&format!("allowSourceClusters[{i}]"), cluster)?;
             }
             Some(list.iter().cloned().collect())
         }
@@ -233,4 +246,16 @@ fn compile_rule(
         mode: rule.mode.unwrap_or(default_mode),
     };
     Ok((compiled, hosts))
+}
+
+/// Compiles each entry of the list at `path`, naming the entry that fails.
+fn each<T>(
+    list: &[String],
+    path: &str,
+    compile: impl Fn(&str) -> Result<T, Problem>,
+) -> Result<Vec<T>, ConfigError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, raw)| compile(raw).map_err(|e| ConfigError::new(format!("{path}[{i}]"), e)))
+        .collect()
 }

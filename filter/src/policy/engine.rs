@@ -4,15 +4,15 @@
 use super::compiled::Policy;
 use super::config::Mode;
 use super::headers::{HeaderNames, HeaderSlot, RequestHeaders};
-use super::identity::{
-    Direction, Peer, SOURCE_CLUSTER_HEADER, SOURCE_REGION_HEADER, Source, SourceKind,
-    establish_inbound_source,
-};
+use super::identity::{Direction, Peer, Source, SourceKind, establish_inbound_source};
 use super::matchers::{canonical_host, path_without_query};
-use super::metering::UNKNOWN;
 use super::report::{DecisionParties, LoggedRequest, decision_line, deny_body, guard_line};
 use super::residency::{Parties, RequestLine, Violation};
-use super::routing::ROUTE_REGION_HEADER;
+use crate::contract::header::{
+    ROUTE_REGION as ROUTE_REGION_HEADER, SOURCE_CLUSTER as SOURCE_CLUSTER_HEADER,
+    SOURCE_REGION as SOURCE_REGION_HEADER,
+};
+use crate::contract::value::UNKNOWN;
 
 /// The facts the glue gathered for one request.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +67,7 @@ pub struct RuleDecision {
 /// The local reply of a residency denial.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial<'a> {
-    /// The deciding rule, for `x-meshborder-denied-by`.
+    /// The deciding rule, for [`crate::contract::header::DENIED_BY`].
     pub rule: &'a str,
     /// The JSON body.
     pub body: String,

@@ -1,157 +1,205 @@
-//! Configuration errors and their messages.
+//! Configuration errors and their messages, in one style.
 //!
-//! Messages are lowercase, put the user's input in backticks, and name where the
-//! problem is, e.g. ``rule `eu-user-data`: unknown region group `eu-wst` (known: eu, us)``.
+//! A message is lowercase and says where first: a path in backticks, in the notation
+//! serde_path_to_error uses for the JSON errors (`routing.sources[0].countries.DE`),
+//! from the document's root, or from the rule when the message starts with the
+//! rule's name. Then what is wrong, the user's input in backticks, and in
+//! parentheses what was expected, or the known names when the input must be one of
+//! them:
+//! ``rule `eu-user-data`: `allowSourceRegions[0]`: unknown region or group `eu-wst` (known groups: eu, us; known regions: eu-west-1, us-east-1); list a new region in `regionGroups` or `clusters` ``.
 
 use std::fmt;
 
-/// Why a plugin configuration was refused.
+/// Why a plugin configuration was refused. Its `Display` is the message the filter
+/// logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfigError {
-    /// The bytes are not valid JSON for the config types (unknown field, wrong type...).
-    Json {
-        /// Where in the document, e.g. `residency.rules[0].match`.
-        path: String,
-        /// What serde reported.
-        message: String,
-    },
+pub struct ConfigError {
+    /// The rule the error is in, when it is in one; `path` is then relative to it.
+    rule: Option<String>,
+    /// Where in the configuration, e.g. `routing.sources[0].header`; empty for the
+    /// configuration as a whole.
+    path: String,
+    problem: Problem,
+}
+
+/// What is wrong, without where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Problem {
+    /// The bytes are not valid JSON for the config types: serde's message.
+    Json(String),
     /// Neither config nor node metadata names the local cluster.
     NoCluster,
-    /// A cluster, region, group or rule name with characters that cannot be a label.
-    BadName {
-        /// The field the name appeared in.
-        field: String,
-        /// The offending value.
+    /// A value not of the accepted form: a name, pattern, method, header name or
+    /// country code.
+    Bad {
+        /// What the value is, e.g. `host pattern`.
+        what: &'static str,
+        /// The value.
         value: String,
+        /// What is accepted instead.
+        expected: &'static str,
     },
     /// A region list names something that is neither a region nor a group.
     UnknownRegion {
-        /// The offending value.
+        /// The value.
         value: String,
-        /// Names of the configured groups.
-        known_groups: Vec<String>,
+        /// The configured groups, sorted.
+        groups: Vec<String>,
+        /// The known regions, sorted.
+        regions: Vec<String>,
     },
     /// A `regionGroups` name that is also a region name.
-    GroupIsRegion {
-        /// The ambiguous name.
-        name: String,
-    },
+    GroupIsRegion(String),
     /// A list that must not be empty is empty.
     EmptyList {
-        /// The field.
-        field: String,
+        /// What to do instead.
+        hint: &'static str,
     },
     /// Two rules share a name.
     DuplicateRule {
-        /// The repeated name.
+        /// The name.
         name: String,
+        /// The index of the rule that has it first.
+        first: usize,
     },
-    /// A host, path, header, method or peer pattern that cannot be compiled.
-    BadPattern {
-        /// The field the pattern appeared in.
-        field: String,
-        /// The offending pattern.
+    /// Two country codes that differ only in case.
+    DuplicateCountry {
+        /// The later code.
         value: String,
-        /// What is allowed instead.
-        expected: &'static str,
+        /// The code it repeats.
+        same_as: String,
     },
-    /// A country code that is not two ASCII letters.
-    BadCountry {
-        /// The offending code.
-        value: String,
-    },
-    /// `metrics.maxClusters` out of range.
-    BadLimit {
-        /// The offending value.
+    /// A number above its limit.
+    TooLarge {
+        /// The value.
         value: u32,
-        /// The largest allowed value.
+        /// The largest allowed.
         max: u32,
-    },
-    /// Context: the error happened inside this rule.
-    InRule {
-        /// The rule's name.
-        rule: String,
-        /// The error.
-        error: Box<ConfigError>,
-    },
-    /// Context: the error happened inside this section or field.
-    In {
-        /// Section or field, e.g. `routing.sources[1]`.
-        at: String,
-        /// The error.
-        error: Box<ConfigError>,
     },
 }
 
-impl ConfigError {
-    /// Wraps the error with the rule it happened in.
-    pub fn in_rule(self, rule: &str) -> Self {
-        Self::InRule {
-            rule: rule.to_owned(),
-            error: Box::new(self),
+/// What `Problem::Bad` expects of a cluster, region, group or rule name.
+const NAME_EXPECTED: &str = "1 to 128 characters of a-z, A-Z, 0-9, `.`, `_`, `-`";
+
+impl Problem {
+    /// A name with characters that cannot be a metric label or a header value.
+    pub(super) fn bad_name(value: &str) -> Self {
+        Self::Bad {
+            what: "name",
+            value: value.to_owned(),
+            expected: NAME_EXPECTED,
         }
     }
 
-    /// Wraps the error with the section or field it happened in.
-    pub fn at(self, at: impl Into<String>) -> Self {
-        Self::In {
-            at: at.into(),
-            error: Box::new(self),
+    /// A value of the kind `what` that is not of the form `expected`.
+    pub(super) fn bad(what: &'static str, value: &str, expected: &'static str) -> Self {
+        Self::Bad {
+            what,
+            value: value.to_owned(),
+            expected,
+        }
+    }
+}
+
+impl ConfigError {
+    /// The error `problem` at `path` (from the root, or from the rule once
+    /// [`ConfigError::in_rule`] wraps it).
+    pub(super) fn new(path: impl Into<String>, problem: Problem) -> Self {
+        Self {
+            rule: None,
+            path: path.into(),
+            problem,
+        }
+    }
+
+    /// The JSON error serde reported at `path`.
+    pub(super) fn json(path: String, message: String) -> Self {
+        let path = if matches!(path.as_str(), "." | "?") {
+            String::new()
+        } else {
+            path
+        };
+        Self::new(path, Problem::Json(message))
+    }
+
+    /// No local cluster anywhere.
+    pub(super) fn no_cluster() -> Self {
+        Self::new(String::new(), Problem::NoCluster)
+    }
+
+    /// The error as it happened inside rule `rule`, its path relative to the rule.
+    pub(super) fn in_rule(self, rule: &str) -> Self {
+        Self {
+            rule: Some(rule.to_owned()),
+            ..self
         }
     }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(rule) = &self.rule {
+            write!(f, "rule `{rule}`: ")?;
+        }
+        if self.path.is_empty() {
+            if let Problem::Json(message) = &self.problem {
+                return write!(f, "invalid configuration: {message}");
+            }
+        } else {
+            write!(f, "`{}`: ", self.path)?;
+        }
+        self.problem.fmt(f)
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Json { path, message } if matches!(path.as_str(), "" | "." | "?") => {
-                write!(f, "invalid configuration: {message}")
-            }
-            Self::Json { path, message } => write!(f, "invalid configuration at `{path}`: {message}"),
+            Self::Json(message) => f.write_str(message),
             Self::NoCluster => f.write_str(
-                "no local cluster: set `cluster` in the plugin configuration, or CLUSTER_ID in the node metadata",
+                "no local cluster: set `cluster` in the plugin configuration, or `CLUSTER_ID` in the node metadata",
             ),
-            Self::BadName { field, value } => write!(
-                f,
-                "`{field}`: bad name `{value}` (use 1 to 128 characters of a-z, A-Z, 0-9, `.`, `_`, `-`)"
-            ),
-            Self::UnknownRegion {
-                value,
-                known_groups,
-            } => {
-                let known = if known_groups.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known_groups.join(", ")
-                };
-                write!(
-                    f,
-                    "unknown region group `{value}` (known: {known}); a region must be listed in `regionGroups` or `clusters`"
-                )
-            }
-            Self::GroupIsRegion { name } => write!(
-                f,
-                "`regionGroups`: `{name}` is both a group and a region; give the group another name"
-            ),
-            Self::EmptyList { field } => {
-                write!(f, "`{field}` is empty (omit it to leave it unconstrained)")
-            }
-            Self::DuplicateRule { name } => write!(f, "duplicate rule name `{name}`"),
-            Self::BadPattern {
-                field,
+            Self::Bad {
+                what,
                 value,
                 expected,
-            } => write!(f, "`{field}`: bad pattern `{value}` (expected {expected})"),
-            Self::BadCountry { value } => write!(
+            } => write!(f, "bad {what} `{value}` (expected {expected})"),
+            Self::UnknownRegion {
+                value,
+                groups,
+                regions,
+            } => write!(
                 f,
-                "bad country code `{value}` (expected ISO 3166-1 alpha-2, two letters such as `DE`)"
+                "unknown region or group `{value}` (known groups: {}; known regions: {}); list a new region in `regionGroups` or `clusters`",
+                known(groups),
+                known(regions)
             ),
-            Self::BadLimit { value, max } => {
-                write!(f, "`metrics.maxClusters` is {value}, the most allowed is {max}")
+            Self::GroupIsRegion(name) => write!(
+                f,
+                "`{name}` is both a group and a region; give the group another name"
+            ),
+            Self::EmptyList { hint } => write!(f, "empty list ({hint})"),
+            Self::DuplicateRule { name, first } => write!(
+                f,
+                "duplicate rule name `{name}` (also the name of `residency.rules[{first}]`)"
+            ),
+            Self::DuplicateCountry { value, same_as } => write!(
+                f,
+                "duplicate country code `{value}` (the same as `{same_as}`: codes are case-insensitive)"
+            ),
+            Self::TooLarge { value, max } => {
+                write!(f, "`{value}` is too large (expected at most {max})")
             }
-            Self::InRule { rule, error } => write!(f, "rule `{rule}`: {error}"),
-            Self::In { at, error } => write!(f, "{at}: {error}"),
         }
+    }
+}
+
+/// A list of known names, or `none`.
+fn known(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
     }
 }
 

@@ -106,14 +106,14 @@ fn name_eq(name: &[u8], lowercase: &[u8]) -> bool {
 /// and each value followed by a NUL byte. Nothing is copied or allocated; a buffer
 /// cut short ends a lookup where it stops making sense.
 #[derive(Debug, Clone, Copy)]
-pub struct SerializedHeaders<'a> {
+pub(super) struct SerializedHeaders<'a> {
     sizes: &'a [u8],
     data: &'a [u8],
 }
 
 impl<'a> SerializedHeaders<'a> {
     /// Reads the header of the buffer; an empty or short buffer is an empty map.
-    pub fn new(buffer: &'a [u8]) -> Self {
+    pub(super) fn new(buffer: &'a [u8]) -> Self {
         let count = buffer
             .get(..4)
             .and_then(|b| <[u8; 4]>::try_from(b).ok())
@@ -230,19 +230,19 @@ pub struct HeaderSlot(usize);
 
 impl HeaderSlot {
     /// `:authority`.
-    pub const AUTHORITY: Self = Self(0);
+    pub(super) const AUTHORITY: Self = Self(0);
     /// `:path`.
-    pub const PATH: Self = Self(1);
+    pub(super) const PATH: Self = Self(1);
     /// `:method`.
-    pub const METHOD: Self = Self(2);
+    pub(super) const METHOD: Self = Self(2);
     /// The source-cluster tag.
-    pub const SOURCE_CLUSTER: Self = Self(3);
+    pub(super) const SOURCE_CLUSTER: Self = Self(3);
     /// The source-region tag.
-    pub const SOURCE_REGION: Self = Self(4);
+    pub(super) const SOURCE_REGION: Self = Self(4);
     /// The routing header.
-    pub const ROUTE_REGION: Self = Self(5);
+    pub(super) const ROUTE_REGION: Self = Self(5);
     /// `x-request-id`.
-    pub const REQUEST_ID: Self = Self(6);
+    pub(super) const REQUEST_ID: Self = Self(6);
 }
 
 /// The header names the policy reads by value, compiled once: the seven of
@@ -257,7 +257,7 @@ pub struct HeaderNames {
 
 impl HeaderNames {
     /// The names of the [`HeaderSlot`] constants, in their order (lowercase).
-    pub fn new(fixed: [&str; 7]) -> Self {
+    pub(super) fn new(fixed: [&str; 7]) -> Self {
         let mut names = Self {
             names: Vec::with_capacity(SLOTS),
             by_length: [0; BY_LENGTH],
@@ -270,7 +270,7 @@ impl HeaderNames {
 
     /// Gives `name` a slot, or finds the one it has; `None` when every slot is
     /// taken (the header is then looked up by name).
-    pub fn add(&mut self, name: &str) -> Option<HeaderSlot> {
+    pub(super) fn add(&mut self, name: &str) -> Option<HeaderSlot> {
         let name = name.to_ascii_lowercase();
         if let Some(i) = self.find(name.as_bytes()) {
             return Some(HeaderSlot(i));
@@ -287,7 +287,7 @@ impl HeaderNames {
     }
 
     /// The name in `slot`.
-    pub fn name(&self, slot: HeaderSlot) -> Option<&str> {
+    pub(super) fn name(&self, slot: HeaderSlot) -> Option<&str> {
         self.names.get(slot.0).map(String::as_str)
     }
 
@@ -325,7 +325,7 @@ pub struct IndexedHeaders<'a> {
 
 impl<'a> IndexedHeaders<'a> {
     /// Reads `headers` once, keeping the values of the slots of `names`.
-    pub fn new(names: &'a HeaderNames, headers: SerializedHeaders<'a>) -> Self {
+    pub(super) fn new(names: &'a HeaderNames, headers: SerializedHeaders<'a>) -> Self {
         let mut slots = [Lookup::Missing; SLOTS];
         let mut lengths = 0_u64;
         headers.for_each(&mut |name, value| {

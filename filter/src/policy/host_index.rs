@@ -15,7 +15,7 @@ use super::matchers::HostPattern;
 
 /// Rule ids by exact host, by `*.suffix` and by `prefix.*`.
 #[derive(Debug, Default)]
-pub struct HostIndex {
+pub(super) struct HostIndex {
     exact: FastMap<String, Vec<usize>>,
     suffix: FastMap<String, Vec<usize>>,
     prefix: FastMap<String, Vec<usize>>,
@@ -28,7 +28,7 @@ pub struct HostIndex {
 
 impl HostIndex {
     /// Adds rule `id` (ids must be added in increasing order) under its host patterns.
-    pub fn insert(&mut self, id: usize, patterns: &[HostPattern]) {
+    pub(super) fn insert(&mut self, id: usize, patterns: &[HostPattern]) {
         if patterns.is_empty() {
             self.any_host.push(id);
         }
@@ -53,7 +53,11 @@ impl HostIndex {
 
     /// The smallest rule id whose host pattern matches `host` (canonical: lowercase,
     /// no port) and for which `accept` holds.
-    pub fn first_match(&self, host: &str, mut accept: impl FnMut(usize) -> bool) -> Option<usize> {
+    pub(super) fn first_match(
+        &self,
+        host: &str,
+        mut accept: impl FnMut(usize) -> bool,
+    ) -> Option<usize> {
         let mut best: Option<usize> = None;
         let mut scan = |ids: &[usize]| {
             for &id in ids {

@@ -8,7 +8,7 @@
 use super::error::ConfigError;
 use super::headers::{HeaderNames, HeaderSlot, RequestHeaders};
 use super::matchers::PeerPattern;
-use super::names::is_valid_name;
+use super::names::{check_name, is_valid_name};
 
 /// Node facts read from one generation of property paths.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,19 +32,19 @@ pub struct NodeFacts {
 
 /// The cluster, region and zone this filter runs in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalIdentity {
+pub(super) struct LocalIdentity {
     /// The local cluster; always known.
-    pub cluster: String,
+    pub(super) cluster: String,
     /// The local region, when it could be established.
-    pub region: Option<String>,
+    pub(super) region: Option<String>,
     /// The local zone, when the node has one.
-    pub zone: Option<String>,
+    pub(super) zone: Option<String>,
 }
 
 impl LocalIdentity {
     /// Resolves the identity: config overrides, then `xds.node`, then legacy `node`;
     /// a region still unknown comes from the `clusters` table via `table_region`.
-    pub fn resolve(
+    pub(super) fn resolve(
         config_cluster: Option<&str>,
         config_region: Option<&str>,
         node: &NodeFacts,
@@ -57,22 +57,12 @@ impl LocalIdentity {
                 .or_else(|| non_empty(legacy))
         };
         let cluster = pick(config_cluster, &node.xds.cluster, &node.legacy.cluster)
-            .ok_or(ConfigError::NoCluster)?;
-        if !is_valid_name(&cluster) {
-            return Err(ConfigError::BadName {
-                field: "cluster".to_owned(),
-                value: cluster,
-            });
-        }
+            .ok_or_else(ConfigError::no_cluster)?;
+        check_name("cluster", &cluster)?;
         let region = pick(config_region, &node.xds.region, &node.legacy.region)
             .or_else(|| table_region(&cluster));
-        if let Some(region) = &region
-            && !is_valid_name(region)
-        {
-            return Err(ConfigError::BadName {
-                field: "region".to_owned(),
-                value: region.clone(),
-            });
+        if let Some(region) = &region {
+            check_name("region", region)?;
         }
         let zone = pick(None, &node.xds.zone, &node.legacy.zone);
         Ok(Self {
@@ -134,11 +124,6 @@ impl Peer<'_> {
     }
 }
 
-/// The tag headers.
-pub const SOURCE_CLUSTER_HEADER: &str = "x-meshborder-source-cluster";
-/// The tag headers.
-pub const SOURCE_REGION_HEADER: &str = "x-meshborder-source-region";
-
 /// How the caller of a request was established.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
@@ -172,32 +157,35 @@ impl Source<'_> {
 
 /// The compiled `trustedPeers` list.
 #[derive(Debug, Clone, Default)]
-pub struct TrustedPeers {
+pub(super) struct TrustedPeers {
     patterns: Vec<PeerPattern>,
 }
 
 impl TrustedPeers {
     /// Compiles the patterns.
-    pub fn compile(raw: &[String]) -> Result<Self, ConfigError> {
+    pub(super) fn compile(raw: &[String]) -> Result<Self, ConfigError> {
         let patterns = raw
             .iter()
-            .map(|p| PeerPattern::parse(p))
+            .enumerate()
+            .map(|(i, p)| {
+                PeerPattern::parse(p).map_err(|e| ConfigError::new(format!("trustedPeers[{i}]"), e))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { patterns })
     }
 
     /// Whether anybody is trusted at all; when not, no peer property is worth reading.
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }
 
     /// How many patterns there are.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.patterns.len()
     }
 
     /// Whether this peer's tags may be believed.
-    pub fn trusts(&self, peer: Peer<'_>) -> bool {
+    fn trusts(&self, peer: Peer<'_>) -> bool {
         peer.mtls
             && peer
                 .uri_san
@@ -208,7 +196,7 @@ impl TrustedPeers {
 /// Establishes the caller of an inbound request. `table_region` looks a cluster up in
 /// the `clusters` table; the region header is only used when the table lacks it.
 /// `names` are the policy's header names, whose slots hold the tags.
-pub fn establish_inbound_source<'a, H: RequestHeaders + ?Sized>(
+pub(super) fn establish_inbound_source<'a, H: RequestHeaders + ?Sized>(
     trusted: &TrustedPeers,
     peer: Peer<'_>,
     headers: &'a H,

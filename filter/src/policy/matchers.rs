@@ -4,7 +4,7 @@
 //! Paths compare case-sensitively without the query string. Peer patterns are
 //! SPIFFE URIs where `*` stands for exactly one path segment.
 
-use super::error::ConfigError;
+use super::error::Problem;
 
 /// A host pattern from a rule's `hosts` list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,12 +21,8 @@ const HOST_EXPECTED: &str = "`name`, `*.suffix` or `prefix.*` without a port";
 
 impl HostPattern {
     /// Parses one `hosts` entry.
-    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        let bad = || ConfigError::BadPattern {
-            field: "match.hosts".to_owned(),
-            value: raw.to_owned(),
-            expected: HOST_EXPECTED,
-        };
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        let bad = || Problem::bad("host pattern", raw, HOST_EXPECTED);
         let lower = raw.to_ascii_lowercase();
         let trimmed = lower.strip_suffix('.').unwrap_or(&lower);
         if trimmed.is_empty() || trimmed.contains(':') || trimmed.contains('/') {
@@ -99,12 +95,8 @@ const PATH_EXPECTED: &str = "an exact path starting with `/`, or `/prefix/*`";
 
 impl PathPattern {
     /// Parses one `paths` entry.
-    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        let bad = || ConfigError::BadPattern {
-            field: "match.paths".to_owned(),
-            value: raw.to_owned(),
-            expected: PATH_EXPECTED,
-        };
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        let bad = || Problem::bad("path pattern", raw, PATH_EXPECTED);
         if !raw.starts_with('/') || raw.contains('?') || raw.contains('#') {
             return Err(bad());
         }
@@ -241,12 +233,8 @@ const PEER_EXPECTED: &str =
 
 impl PeerPattern {
     /// Parses one `trustedPeers` entry.
-    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        let bad = || ConfigError::BadPattern {
-            field: "trustedPeers".to_owned(),
-            value: raw.to_owned(),
-            expected: PEER_EXPECTED,
-        };
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        let bad = || Problem::bad("peer pattern", raw, PEER_EXPECTED);
         let rest = raw.strip_prefix("spiffe://").ok_or_else(bad)?;
         let (domain, path) = rest.split_once('/').ok_or_else(bad)?;
         if domain.is_empty() || domain.contains('*') || path.is_empty() {

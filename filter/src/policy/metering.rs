@@ -1,62 +1,51 @@
-//! Metric names and their label values, with cardinality bounded by the config.
+//! What the filter counts, named: the stat names of its counters, with the label
+//! values of each source bounded by the config.
 //!
-//! Stats carry labels in Istio's embedded-tag form, `name_label=.=value;.;...`, which
-//! the `stats_tags` shipped in envoy-config/ turn into Prometheus labels. A label value
-//! comes from the config, the local identity, or a trusted peer's tag; at most
-//! `metrics.maxClusters` source clusters get a label of their own.
+//! Names carry their labels in Istio's embedded-tag form (`contract::stat_name`),
+//! which the `stats_tags` shipped in envoy-config/ turn into Prometheus labels. A
+//! label value comes from the config, the local identity, or a trusted peer's tag;
+//! at most `metrics.maxClusters` source clusters get a label of their own. The glue
+//! defines each name once and counts by the id the host returns.
 
-use super::fast_hash::FastSet;
-use super::identity::Source;
+use super::compiled::Policy;
+use super::fast_hash::{FastMap, FastSet};
+use super::identity::{Source, SourceKind};
+use crate::contract::metric::{RESIDENCY_DECISIONS, XCLUSTER_BYTES, XCLUSTER_REQUESTS};
+use crate::contract::value::{AUDIT, DENY, OTHER, REQUEST, RESPONSE, UNKNOWN};
+use crate::contract::{label, stat_name};
 
-/// Bytes of cross-cluster requests and responses, counted inbound.
-pub const XCLUSTER_BYTES: &str = "meshborder.xcluster_bytes_total";
-/// Cross-cluster requests, counted inbound.
-pub const XCLUSTER_REQUESTS: &str = "meshborder.xcluster_requests_total";
-/// Residency decisions that were not a plain allow.
-pub const RESIDENCY_DECISIONS: &str = "meshborder.residency_decisions_total";
-/// Inbound requests whose source could not be established.
-pub const UNKNOWN_SOURCE: &str = "meshborder.unknown_source_total";
+/// The two counters of one residency rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionStats {
+    /// `decision=deny`: the rule denied (mode enforce).
+    pub deny: String,
+    /// `decision=audit`: the rule would have denied (mode audit).
+    pub audit: String,
+}
 
-/// Label value of an unestablished source or region.
-pub const UNKNOWN: &str = "unknown";
-/// Label value of a source beyond the cardinality bound.
-pub const OTHER: &str = "other";
-
-/// Builds a stat name with embedded tags: `base_l1=.=v1;.;l2=.=v2;.;`.
-pub fn stat_name(base: &str, labels: &[(&str, &str)]) -> String {
-    let mut name = String::with_capacity(
-        base.len()
-            + 1
-            + labels
-                .iter()
-                .map(|(l, v)| l.len() + v.len() + 6)
-                .sum::<usize>(),
-    );
-    name.push_str(base);
-    if !labels.is_empty() {
-        name.push('_');
-    }
-    for (label, value) in labels {
-        name.push_str(label);
-        name.push_str("=.=");
-        name.push_str(value);
-        name.push_str(";.;");
-    }
-    name
+/// The cross-cluster counters of one source label set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XclusterStats {
+    /// `direction=request` bytes.
+    pub request_bytes: String,
+    /// `direction=response` bytes.
+    pub response_bytes: String,
+    /// Requests.
+    pub requests: String,
 }
 
 /// The label values of one source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceLabels<'a> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct SourceLabels<'a> {
     /// `source_cluster`.
-    pub cluster: &'a str,
+    pub(super) cluster: &'a str,
     /// `source_region`.
-    pub region: &'a str,
+    pub(super) region: &'a str,
 }
 
 /// Decides the source labels, keeping the set of cluster labels bounded.
 #[derive(Debug)]
-pub struct SourceLabeler {
+pub(super) struct SourceLabeler {
     max_clusters: usize,
     clusters: FastSet<String>,
     regions: FastSet<String>,
@@ -65,7 +54,7 @@ pub struct SourceLabeler {
 impl SourceLabeler {
     /// `configured` clusters always get their own label; `regions` are the region
     /// names the config knows.
-    pub fn new<'a>(
+    pub(super) fn new<'a>(
         max_clusters: usize,
         configured: impl IntoIterator<Item = &'a str>,
         regions: impl IntoIterator<Item = &'a str>,
@@ -79,7 +68,7 @@ impl SourceLabeler {
 
     /// The labels of `source`. A cluster seen for the first time gets its own label
     /// while fewer than `max_clusters` have one; later ones are `other`.
-    pub fn labels<'s>(&mut self, source: &Source<'s>) -> SourceLabels<'s> {
+    pub(super) fn labels<'s>(&mut self, source: &Source<'s>) -> SourceLabels<'s> {
         let cluster = match source.cluster {
             None => UNKNOWN,
             Some(c) if self.clusters.contains(c) => c,
@@ -95,5 +84,135 @@ impl SourceLabeler {
             Some(_) => OTHER,
         };
         SourceLabels { cluster, region }
+    }
+}
+
+/// The cross-cluster counters of one configuration: which label set a source is
+/// counted under, and the stat names of each set. Label sets are numbered densely
+/// in the order they are first seen, the configured clusters first, so the glue
+/// keeps their ids in a vector.
+#[derive(Debug)]
+pub struct Meter {
+    labeler: SourceLabeler,
+    /// Source cluster label, then source region label, to the set's number.
+    numbers: FastMap<String, FastMap<String, usize>>,
+    /// Each set's (cluster, region) labels, by number.
+    sets: Vec<(String, String)>,
+    destination_cluster: String,
+    destination_region: String,
+}
+
+impl Meter {
+    /// The number of the label set `source` is counted under; a set seen for the
+    /// first time gets the next number.
+    pub fn label_set(&mut self, source: &Source<'_>) -> usize {
+        let labels = self.labeler.labels(source);
+        if let Some(number) = self
+            .numbers
+            .get(labels.cluster)
+            .and_then(|by_region| by_region.get(labels.region))
+        {
+            return *number;
+        }
+        let number = self.sets.len();
+        self.numbers
+            .entry(labels.cluster.to_owned())
+            .or_default()
+            .insert(labels.region.to_owned(), number);
+        self.sets
+            .push((labels.cluster.to_owned(), labels.region.to_owned()));
+        number
+    }
+
+    /// How many label sets have a number: those of the configured clusters, until
+    /// traffic brings more.
+    pub fn label_sets(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// The stat names of label set `number`; `None` for a number not handed out.
+    pub fn xcluster_stats(&self, number: usize) -> Option<XclusterStats> {
+        let (cluster, region) = self.sets.get(number)?;
+        let destination = [
+            (
+                label::DESTINATION_CLUSTER,
+                self.destination_cluster.as_str(),
+            ),
+            (label::DESTINATION_REGION, self.destination_region.as_str()),
+        ];
+        let bytes = |direction: &str| {
+            let mut labels = vec![
+                (label::DIRECTION, direction),
+                (label::SOURCE_CLUSTER, cluster.as_str()),
+                (label::SOURCE_REGION, region.as_str()),
+            ];
+            labels.extend_from_slice(&destination);
+            stat_name(XCLUSTER_BYTES.stat, &labels)
+        };
+        Some(XclusterStats {
+            request_bytes: bytes(REQUEST),
+            response_bytes: bytes(RESPONSE),
+            requests: stat_name(
+                XCLUSTER_REQUESTS.stat,
+                &[
+                    (label::SOURCE_CLUSTER, cluster),
+                    (label::DESTINATION_CLUSTER, &self.destination_cluster),
+                ],
+            ),
+        })
+    }
+}
+
+impl Policy {
+    /// The counters of each residency rule, in rule order (the index a
+    /// `RuleDecision` names).
+    pub fn decision_stats(&self) -> impl ExactSizeIterator<Item = DecisionStats> + '_ {
+        self.rule_names().map(|rule| {
+            let name = |decision| {
+                stat_name(
+                    RESIDENCY_DECISIONS.stat,
+                    &[(label::RULE, rule), (label::DECISION, decision)],
+                )
+            };
+            DecisionStats {
+                deny: name(DENY),
+                audit: name(AUDIT),
+            }
+        })
+    }
+
+    /// The cross-cluster meter of this configuration, with a label set numbered for
+    /// each configured cluster other than the local one.
+    pub fn meter(&self) -> Meter {
+        let labeler = SourceLabeler::new(
+            self.max_cluster_labels,
+            self.clusters.keys().map(String::as_str),
+            self.catalog.names(),
+        );
+        let mut meter = Meter {
+            labeler,
+            numbers: FastMap::default(),
+            sets: Vec::new(),
+            destination_cluster: self.identity.cluster.clone(),
+            destination_region: self
+                .identity
+                .region
+                .clone()
+                .unwrap_or_else(|| UNKNOWN.to_owned()),
+        };
+        let mut configured: Vec<(&String, &String)> = self
+            .clusters
+            .iter()
+            .filter(|(cluster, _)| **cluster != self.identity.cluster)
+            .collect();
+        configured.sort_unstable();
+        for (cluster, region) in configured {
+            meter.label_set(&Source {
+                kind: SourceKind::Trusted,
+                cluster: Some(cluster),
+                region: Some(region),
+            });
+        }
+        meter
     }
 }

@@ -3,30 +3,37 @@
 //! wasm32 alike.
 //!
 //! Data flows one way: `engine` uses the features (`identity`, `residency`,
-//! `routing`, `metering`), which use the `compiled` policy and its `matchers`.
+//! `routing`, `metering`), which use the `compiled` policy and its `matchers`. The
+//! glue only sees what is exported here: it asks the policy what to fetch
+//! ([`Policy::needs`]), hands it the facts ([`Policy::decide`]) and applies the
+//! [`Verdict`]; [`Policy::meter`] and [`Policy::decision_stats`] name the counters it
+//! defines.
 
-pub mod compiled;
+mod compiled;
 pub mod config;
-pub mod engine;
-pub mod error;
-pub mod fast_hash;
-pub mod headers;
-pub mod host_index;
+mod engine;
+mod error;
+mod fast_hash;
+mod headers;
+mod host_index;
 pub mod identity;
-pub mod json;
-pub mod json_path;
-pub mod matchers;
-pub mod metering;
+mod matchers;
+mod metering;
 pub mod names;
-pub mod regions;
-pub mod report;
-pub mod residency;
-pub mod routing;
+mod needs;
+mod regions;
+mod report;
+mod residency;
+mod routing;
 
 #[cfg(test)]
 mod tests;
 
 pub use compiled::Policy;
-pub use engine::{Denial, HeaderOp, RequestFacts, Verdict};
+pub use config::Mode;
+pub use engine::{Denial, HeaderOp, HeaderOps, RequestFacts, RuleDecision, Verdict};
 pub use error::ConfigError;
-pub use identity::{Direction, NodeFacts, NodeInfo, Peer};
+pub use headers::{IndexedHeaders, Lookup, RequestHeaders};
+pub use identity::{Direction, NodeFacts, NodeInfo, Peer, Source, SourceKind};
+pub use metering::{DecisionStats, Meter, XclusterStats};
+pub use needs::Needs;

@@ -2,10 +2,10 @@
 //! rule names. They are restricted to a safe alphabet so that a label can never break
 //! Envoy's embedded-tag stat names (`name=.=value;.;`) or a header.
 
-use super::error::ConfigError;
+use super::error::{ConfigError, Problem};
 
 /// Longest accepted name.
-pub const MAX_NAME_LEN: usize = 128;
+const MAX_NAME_LEN: usize = 128;
 
 /// Whether `value` is 1 to 128 characters of `a-z A-Z 0-9 . _ -`.
 pub fn is_valid_name(value: &str) -> bool {
@@ -16,14 +16,11 @@ pub fn is_valid_name(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// Checks a name from the config, naming the field on error.
-pub fn check_name(field: &str, value: &str) -> Result<(), ConfigError> {
+/// Checks a name from the config; `path` says where it is.
+pub(super) fn check_name(path: &str, value: &str) -> Result<(), ConfigError> {
     if is_valid_name(value) {
         Ok(())
     } else {
-        Err(ConfigError::BadName {
-            field: field.to_owned(),
-            value: value.to_owned(),
-        })
+        Err(ConfigError::new(path, Problem::bad_name(value)))
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::error::ConfigError;
+use super::error::{ConfigError, Problem};
 use super::fast_hash::{FastMap, FastSet};
 use super::names::check_name;
 
@@ -49,13 +49,18 @@ impl RegionCatalog {
             catalog.regions.insert(region.to_owned());
         }
         for (name, members) in groups {
+            check_name("regionGroups", name)?;
             let at = format!("regionGroups.{name}");
-            check_name("regionGroups", name).map_err(|e| e.at("regionGroups"))?;
             if members.is_empty() {
-                return Err(ConfigError::EmptyList { field: at });
+                return Err(ConfigError::new(
+                    at,
+                    Problem::EmptyList {
+                        hint: "a group needs at least one region",
+                    },
+                ));
             }
-            for member in members {
-                check_name(&at, member)?;
+            for (i, member) in members.iter().enumerate() {
+                check_name(&format!("{at}[{i}]"), member)?;
                 catalog.regions.insert(member.clone());
             }
             catalog.groups.insert(name.clone(), members.clone());
@@ -63,7 +68,10 @@ impl RegionCatalog {
         }
         for name in &catalog.group_names {
             if catalog.regions.contains(name) {
-                return Err(ConfigError::GroupIsRegion { name: name.clone() });
+                return Err(ConfigError::new(
+                    "regionGroups",
+                    Problem::GroupIsRegion(name.clone()),
+                ));
             }
         }
         Ok(catalog)
@@ -77,11 +85,6 @@ impl RegionCatalog {
             .map(String::as_str)
     }
 
-    /// Whether `name` is a known region (not a group).
-    pub fn is_region(&self, name: &str) -> bool {
-        self.regions.contains(name)
-    }
-
     /// A region or group name resolved to one region: a group gives its first region.
     pub fn resolve_one(&self, name: &str) -> Option<&str> {
         if let Some(region) = self.regions.get(name) {
@@ -93,21 +96,24 @@ impl RegionCatalog {
             .map(String::as_str)
     }
 
-    /// Expands a list of regions and groups; `field` names the list for errors.
-    pub fn expand(&self, field: &str, names: &[String]) -> Result<RegionSet, ConfigError> {
+    /// Expands a list of regions and groups; `path` says where the list is.
+    pub fn expand(&self, path: &str, names: &[String]) -> Result<RegionSet, ConfigError> {
         if names.is_empty() {
-            return Err(ConfigError::EmptyList {
-                field: field.to_owned(),
-            });
+            return Err(ConfigError::new(
+                path,
+                Problem::EmptyList {
+                    hint: "omit it to leave it unconstrained",
+                },
+            ));
         }
         let mut out = RegionSet::default();
-        for name in names {
+        for (i, name) in names.iter().enumerate() {
             let members: &[String] = if let Some(members) = self.groups.get(name) {
                 members
             } else if self.regions.contains(name) {
                 std::slice::from_ref(name)
             } else {
-                return Err(self.unknown(name));
+                return Err(ConfigError::new(format!("{path}[{i}]"), self.unknown(name)));
             };
             for member in members {
                 if out.set.insert(member.clone()) {
@@ -118,11 +124,14 @@ impl RegionCatalog {
         Ok(out)
     }
 
-    /// The error for a name that is neither a region nor a group.
-    pub fn unknown(&self, name: &str) -> ConfigError {
-        ConfigError::UnknownRegion {
+    /// The problem of a name that is neither a region nor a group: it lists both.
+    pub fn unknown(&self, name: &str) -> Problem {
+        let mut regions: Vec<String> = self.regions.iter().cloned().collect();
+        regions.sort_unstable();
+        Problem::UnknownRegion {
             value: name.to_owned(),
-            known_groups: self.group_names.clone(),
+            groups: self.group_names.clone(),
+            regions,
         }
     }
 }

@@ -4,16 +4,24 @@
 //! Only the fields the contract names are written; header values other than
 //! `x-request-id` never are, and the path is written without its query string.
 
+use super::compiled::Policy;
 use super::config::Mode;
-use super::json::JsonObject;
 use super::residency::Violation;
+use crate::contract::log_line::{
+    CONFIGURED, EVENT, HOST, METHOD, MODE, PATH, REQUEST_ID, RESIDENCY_AUDIT, ROUTE_GUARDED,
+};
+use crate::contract::reply::{
+    CLUSTER, ERROR, REGION, RESIDENCY_DENIED, RULE, SOURCE_CLUSTER, SOURCE_REGION,
+};
+use crate::contract::value::{AUDIT, DENY};
+use crate::json::JsonObject;
 
 /// Longest path or request id written to a log line.
 const MAX_LOGGED_LEN: usize = 256;
 
 /// Who asked and who answered, as written in replies and logs.
 #[derive(Debug, Clone, Copy)]
-pub struct DecisionParties<'a> {
+pub(super) struct DecisionParties<'a> {
     /// The rule that decided.
     pub rule: &'a str,
     /// The caller's cluster, or `unknown`.
@@ -29,11 +37,11 @@ pub struct DecisionParties<'a> {
 impl DecisionParties<'_> {
     fn write(&self, object: &mut JsonObject) {
         object
-            .string("rule", self.rule)
-            .string("sourceCluster", self.source_cluster)
-            .string("sourceRegion", self.source_region)
-            .string("cluster", self.cluster)
-            .string("region", self.region);
+            .string(RULE, self.rule)
+            .string(SOURCE_CLUSTER, self.source_cluster)
+            .string(SOURCE_REGION, self.source_region)
+            .string(CLUSTER, self.cluster)
+            .string(REGION, self.region);
     }
 
     fn len(&self) -> usize {
@@ -46,16 +54,16 @@ impl DecisionParties<'_> {
 }
 
 /// The body of a residency denial (`content-type: application/json`).
-pub fn deny_body(parties: DecisionParties<'_>) -> String {
+pub(super) fn deny_body(parties: DecisionParties<'_>) -> String {
     let mut object = JsonObject::with_capacity(112 + parties.len());
-    object.string("error", "residency_denied");
+    object.string(ERROR, RESIDENCY_DENIED);
     parties.write(&mut object);
     object.finish()
 }
 
 /// The request facts a decision log line carries besides the parties.
 #[derive(Debug, Clone, Copy)]
-pub struct LoggedRequest<'a> {
+pub(super) struct LoggedRequest<'a> {
     /// Host without port.
     pub host: &'a str,
     /// Path without query.
@@ -69,15 +77,15 @@ pub struct LoggedRequest<'a> {
 }
 
 /// The JSON log line of a deny (mode enforce) or audit decision.
-pub fn decision_line(
+pub(super) fn decision_line(
     mode: Mode,
     violation: Violation,
     parties: DecisionParties<'_>,
     request: LoggedRequest<'_>,
 ) -> String {
     let (error, decision, mode) = match mode {
-        Mode::Enforce => ("residency_denied", "deny", "enforce"),
-        Mode::Audit => ("residency_audit", "audit", "audit"),
+        Mode::Enforce => (RESIDENCY_DENIED, DENY, "enforce"),
+        Mode::Audit => (RESIDENCY_AUDIT, AUDIT, "audit"),
     };
     let host = truncate(request.host);
     let path = truncate(request.path);
@@ -91,47 +99,49 @@ pub fn decision_line(
         + request_id.map_or(0, str::len);
     let mut object = JsonObject::with_capacity(size);
     object
-        .string("error", error)
+        .string(ERROR, error)
         .string("decision", decision)
         .string("reason", violation.as_str());
     parties.write(&mut object);
     object
-        .string("host", host)
-        .string("path", path)
-        .string("method", method)
-        .string("mode", mode)
+        .string(HOST, host)
+        .string(PATH, path)
+        .string(METHOD, method)
+        .string(MODE, mode)
         .string("direction", request.direction);
     if let Some(id) = request_id {
-        object.string("x-request-id", id);
+        object.string(REQUEST_ID, id);
     }
     object.finish()
 }
 
 /// The JSON log line written when the residency guard overrides a routing choice.
-pub fn guard_line(rule: &str, requested: Option<&str>, routed: &str) -> String {
+pub(super) fn guard_line(rule: &str, requested: Option<&str>, routed: &str) -> String {
     let mut object = JsonObject::with_capacity(96 + rule.len() + routed.len());
     object
-        .string("event", "route_guarded")
-        .string("rule", rule)
+        .string(EVENT, ROUTE_GUARDED)
+        .string(RULE, rule)
         .string("requested", requested.unwrap_or("none"))
         .string("routed", routed);
     object.finish()
 }
 
-/// The JSON log line written when a configuration is accepted: the identity and the
-/// size of the policy, never the configuration itself.
-pub fn configured_line(policy: &super::Policy) -> String {
-    let identity = &policy.identity;
-    let mut object = JsonObject::with_capacity(160);
-    object
-        .string("event", "configured")
-        .string("cluster", &identity.cluster)
-        .optional("region", identity.region.as_deref())
-        .optional("zone", identity.zone.as_deref())
-        .number("rules", policy.rules.len())
-        .boolean("routing", policy.routing.is_some())
-        .number("trustedPeers", policy.trusted.len());
-    object.finish()
+impl Policy {
+    /// The JSON log line written when this configuration is accepted: the identity
+    /// and the size of the policy, never the configuration itself.
+    pub fn configured_line(&self) -> String {
+        let identity = &self.identity;
+        let mut object = JsonObject::with_capacity(160);
+        object
+            .string(EVENT, CONFIGURED)
+            .string(CLUSTER, &identity.cluster)
+            .optional(REGION, identity.region.as_deref())
+            .optional("zone", identity.zone.as_deref())
+            .number("rules", self.rules.len())
+            .boolean("routing", self.routing.is_some())
+            .number("trustedPeers", self.trusted.len());
+        object.finish()
+    }
 }
 
 fn truncate(value: &str) -> &str {

@@ -9,50 +9,50 @@ use super::regions::RegionSet;
 
 /// One compiled rule.
 #[derive(Debug)]
-pub struct ResidencyRule {
+pub(super) struct ResidencyRule {
     /// The rule's name.
-    pub name: String,
+    pub(super) name: String,
     /// Paths; empty means any.
-    pub paths: Vec<PathPattern>,
+    pub(super) paths: Vec<PathPattern>,
     /// Upper-case methods; empty means any.
-    pub methods: Vec<String>,
+    pub(super) methods: Vec<String>,
     /// Lower-case header names with their exact values.
-    pub headers: Vec<(String, String)>,
+    pub(super) headers: Vec<(String, String)>,
     /// Where the caller may be, by region.
-    pub allow_source_regions: Option<RegionSet>,
+    pub(super) allow_source_regions: Option<RegionSet>,
     /// Where the caller may be, by cluster.
-    pub allow_source_clusters: Option<FastSet<String>>,
+    pub(super) allow_source_clusters: Option<FastSet<String>>,
     /// Where the request may be served.
-    pub allow_local_regions: Option<RegionSet>,
+    pub(super) allow_local_regions: Option<RegionSet>,
     /// What to do with an unknown caller.
-    pub unknown_source: UnknownSource,
+    pub(super) unknown_source: UnknownSource,
     /// Enforce or audit.
-    pub mode: Mode,
+    pub(super) mode: Mode,
 }
 
 /// The parts of a request a rule can match on, already canonical.
 #[derive(Debug, Clone, Copy)]
-pub struct RequestLine<'a> {
+pub(super) struct RequestLine<'a> {
     /// Lowercase host without port.
-    pub host: &'a str,
+    pub(super) host: &'a str,
     /// Path without query.
-    pub path: &'a str,
+    pub(super) path: &'a str,
     /// The path as an application might decode it, when it differs.
-    pub decoded_path: Option<&'a str>,
+    pub(super) decoded_path: Option<&'a str>,
     /// The method.
-    pub method: &'a str,
+    pub(super) method: &'a str,
 }
 
 impl RequestLine<'_> {
     /// Computes the decoded reading of `path`, when there is one.
-    pub fn decode(path: &str) -> Option<String> {
+    pub(super) fn decode(path: &str) -> Option<String> {
         decoded_path(path)
     }
 }
 
 /// Why a rule was violated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Violation {
+pub(super) enum Violation {
     /// The caller is not established and the rule denies unknown callers.
     UnknownSource,
     /// The caller's cluster is not in `allowSourceClusters`.
@@ -65,7 +65,7 @@ pub enum Violation {
 
 impl Violation {
     /// A short machine-readable reason for the decision log.
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::UnknownSource => "unknown_source",
             Self::SourceCluster => "source_cluster_not_allowed",
@@ -77,20 +77,24 @@ impl Violation {
 
 /// The facts a rule's constraints are checked against.
 #[derive(Debug, Clone, Copy)]
-pub struct Parties<'a> {
+pub(super) struct Parties<'a> {
     /// The caller's cluster, `None` when unknown.
-    pub source_cluster: Option<&'a str>,
+    pub(super) source_cluster: Option<&'a str>,
     /// The caller's region, `None` when unknown.
-    pub source_region: Option<&'a str>,
+    pub(super) source_region: Option<&'a str>,
     /// The local region; `None` when unknown, or outbound, where it is not checked.
-    pub local_region: Option<&'a str>,
+    pub(super) local_region: Option<&'a str>,
     /// Whether `allowLocalRegions` is checked (inbound only).
-    pub check_local: bool,
+    pub(super) check_local: bool,
 }
 
 impl ResidencyRule {
     /// Whether the rule covers this request (the host was matched by the index).
-    pub fn matches<H: RequestHeaders + ?Sized>(&self, line: &RequestLine<'_>, headers: &H) -> bool {
+    pub(super) fn matches<H: RequestHeaders + ?Sized>(
+        &self,
+        line: &RequestLine<'_>,
+        headers: &H,
+    ) -> bool {
         let path_ok = self.paths.is_empty()
             || self
                 .paths
@@ -110,7 +114,7 @@ impl ResidencyRule {
     }
 
     /// Checks the constraints; `None` means the request satisfies the rule.
-    pub fn check(&self, parties: &Parties<'_>) -> Option<Violation> {
+    pub(super) fn check(&self, parties: &Parties<'_>) -> Option<Violation> {
         let unknown = || match self.unknown_source {
             UnknownSource::Deny => Some(Violation::UnknownSource),
             UnknownSource::Allow => None,

@@ -1,16 +1,14 @@
 //! Regional routing: from a region, group or country header to one region, which the
-//! filter writes into `x-meshborder-route-region` for the route table to match.
+//! filter writes into the routing header (`contract::header::ROUTE_REGION`) for the
+//! route table to match.
 
 use std::collections::BTreeMap;
 
 use super::config::RoutingConfig;
-use super::error::ConfigError;
+use super::error::{ConfigError, Problem};
 use super::fast_hash::FastMap;
 use super::headers::{HeaderNames, HeaderSlot, RequestHeaders};
 use super::regions::RegionCatalog;
-
-/// The routing header the filter sets.
-pub const ROUTE_REGION_HEADER: &str = "x-meshborder-route-region";
 
 /// One compiled routing source: the header it reads, and how.
 #[derive(Debug)]
@@ -31,17 +29,17 @@ enum RouteLookup {
 
 /// The compiled `routing` section.
 #[derive(Debug)]
-pub struct Routing {
+pub(super) struct Routing {
     sources: Vec<RouteSource>,
     default: Option<String>,
     /// Whether the residency guard applies.
-    pub residency_guard: bool,
+    pub(super) residency_guard: bool,
 }
 
 impl Routing {
     /// Compiles `routing`, resolving every region and group through the catalogue,
     /// and giving each source's header a slot in `names`.
-    pub fn compile(
+    pub(super) fn compile(
         config: &RoutingConfig,
         catalog: &RegionCatalog,
         names: &mut HeaderNames,
@@ -49,12 +47,15 @@ impl Routing {
         let mut sources = Vec::with_capacity(config.sources.len());
         for (i, source) in config.sources.iter().enumerate() {
             let at = format!("routing.sources[{i}]");
-            let header = compile_header_name(&source.header).map_err(|e| e.at(&at))?;
+            let header = compile_header_name(&source.header)
+                .map_err(|e| ConfigError::new(format!("{at}.header"), e))?;
             let lookup = match &source.countries {
                 None => RouteLookup::Region(region_lookup(catalog)),
-                Some(table) => {
-                    RouteLookup::Country(compile_countries(table, catalog).map_err(|e| e.at(&at))?)
-                }
+                Some(table) => RouteLookup::Country(compile_countries(
+                    &format!("{at}.countries"),
+                    table,
+                    catalog,
+                )?),
             };
             sources.push(RouteSource {
                 slot: names.add(&header),
@@ -67,7 +68,7 @@ impl Routing {
             Some(name) => Some(
                 catalog
                     .resolve_one(name)
-                    .ok_or_else(|| catalog.unknown(name).at("routing.default"))?
+                    .ok_or_else(|| ConfigError::new("routing.default", catalog.unknown(name)))?
                     .to_owned(),
             ),
         };
@@ -80,7 +81,7 @@ impl Routing {
 
     /// The region the request should go to: the first source that yields a known
     /// region, then the default. Unknown values fall through, never fail.
-    pub fn choose<'a, H: RequestHeaders + ?Sized>(
+    pub(super) fn choose<'a, H: RequestHeaders + ?Sized>(
         &'a self,
         headers: &H,
         names: &HeaderNames,
@@ -131,35 +132,45 @@ fn region_lookup(catalog: &RegionCatalog) -> FastMap<String, String> {
         .collect()
 }
 
+/// Compiles a `countries` table; `at` says where it is.
 fn compile_countries(
+    at: &str,
     table: &BTreeMap<String, String>,
     catalog: &RegionCatalog,
 ) -> Result<FastMap<[u8; 2], String>, ConfigError> {
     let mut out = FastMap::default();
+    let mut seen: FastMap<[u8; 2], &str> = FastMap::default();
     for (code, target) in table {
         let key: [u8; 2] = code
             .as_bytes()
             .try_into()
             .ok()
             .filter(|k: &[u8; 2]| k.iter().all(u8::is_ascii_alphabetic))
-            .ok_or_else(|| ConfigError::BadCountry {
-                value: code.clone(),
+            .ok_or_else(|| {
+                ConfigError::new(at, Problem::bad("country code", code, COUNTRY_EXPECTED))
             })?;
+        let upper = key.map(|b| b.to_ascii_uppercase());
+        if let Some(same_as) = seen.insert(upper, code) {
+            return Err(ConfigError::new(
+                at,
+                Problem::DuplicateCountry {
+                    value: code.clone(),
+                    same_as: same_as.to_owned(),
+                },
+            ));
+        }
         let region = catalog
             .resolve_one(target)
-            .ok_or_else(|| catalog.unknown(target).at(format!("countries.{code}")))?;
-        let upper = key.map(|b| b.to_ascii_uppercase());
-        if out.insert(upper, region.to_owned()).is_some() {
-            return Err(ConfigError::BadCountry {
-                value: format!("{code} (listed twice, in different case)"),
-            });
-        }
+            .ok_or_else(|| ConfigError::new(format!("{at}.{code}"), catalog.unknown(target)))?;
+        out.insert(upper, region.to_owned());
     }
     Ok(out)
 }
 
+const COUNTRY_EXPECTED: &str = "ISO 3166-1 alpha-2, two letters such as `DE`";
+
 /// A header name from the config, lowercased; it must be a plain token.
-pub fn compile_header_name(raw: &str) -> Result<String, ConfigError> {
+pub(super) fn compile_header_name(raw: &str) -> Result<String, Problem> {
     let ok = !raw.is_empty()
         && raw
             .bytes()
@@ -167,10 +178,10 @@ pub fn compile_header_name(raw: &str) -> Result<String, ConfigError> {
     if ok {
         Ok(raw.to_ascii_lowercase())
     } else {
-        Err(ConfigError::BadPattern {
-            field: "header".to_owned(),
-            value: raw.to_owned(),
-            expected: "an HTTP header name such as `x-user-region`",
-        })
+        Err(Problem::bad(
+            "header name",
+            raw,
+            "an HTTP header name such as `x-user-region`",
+        ))
     }
 }

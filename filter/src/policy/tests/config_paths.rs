@@ -5,12 +5,12 @@
 use serde::Deserialize;
 
 use super::fixtures::SPEC_CONFIG;
+use crate::json::error_path;
 use crate::policy::config::PluginConfig;
-use crate::policy::json_path::error_path;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-/// The path serde_path_to_error names, and the one `path_at` names, for `json`;
+/// The path serde_path_to_error names, and the one `error_path` names, for `json`;
 /// `None` when it parses.
 fn both(json: &str) -> Option<(String, String)> {
     let mut de = serde_json::Deserializer::from_str(json);

@@ -1,7 +1,8 @@
 //! Shared fixtures: the SPEC example configuration, node facts and request builders.
 
-use crate::policy::engine::HeaderOp;
-use crate::policy::{Direction, NodeFacts, NodeInfo, Peer, Policy, RequestFacts, Verdict};
+use crate::policy::{
+    Direction, HeaderOp, NodeFacts, NodeInfo, Peer, Policy, RequestFacts, Verdict,
+};
 
 /// The configuration example of the product contract, with the local identity left
 /// to the node facts. One file, shared with the wasm host tests and the fuzz target.

@@ -3,6 +3,7 @@
 //! exactly as a plain list of pairs does, and a malformed buffer never panics.
 
 use super::fixtures::{SPEC_CONFIG, TRUSTED_SAN, get, mtls, policy_at};
+use crate::contract::header;
 use crate::policy::headers::{
     HeaderNames, HeaderSlot, IndexedHeaders, Lookup, RequestHeaders, SerializedHeaders,
 };
@@ -33,14 +34,14 @@ fn header_sets() -> Vec<Vec<(String, Vec<u8>)>> {
         get(
             "shop:8080",
             "/catalog?x=1",
-            &[("cf-ipcountry", "de"), ("x-request-id", "r1")],
+            &[("cf-ipcountry", "de"), (header::REQUEST_ID, "r1")],
         ),
         get(
             "shop",
             "/",
             &[
-                ("x-meshborder-source-cluster", "eu-west"),
-                ("x-meshborder-source-cluster", "us-east"),
+                (header::SOURCE_CLUSTER, "eu-west"),
+                (header::SOURCE_CLUSTER, "us-east"),
                 ("X-User-Region", "eu"),
                 ("x_meshborder_source_region", "forged"),
             ],
@@ -48,10 +49,7 @@ fn header_sets() -> Vec<Vec<(String, Vec<u8>)>> {
         vec![
             (":authority".to_owned(), vec![0xff, 0xfe]),
             (":path".to_owned(), b"/users/%2e%2e/1".to_vec()),
-            (
-                "x-meshborder-route-region".to_owned(),
-                b"us-east-1".to_vec(),
-            ),
+            (header::ROUTE_REGION.to_owned(), b"us-east-1".to_vec()),
             ("".to_owned(), Vec::new()),
         ],
         Vec::new(),
@@ -62,10 +60,10 @@ const NAMES: [&str; 11] = [
     ":authority",
     ":path",
     ":method",
-    "x-meshborder-source-cluster",
-    "x-meshborder-source-region",
-    "x-meshborder-route-region",
-    "x-request-id",
+    header::SOURCE_CLUSTER,
+    header::SOURCE_REGION,
+    header::ROUTE_REGION,
+    header::REQUEST_ID,
     "x-user-region",
     "cf-ipcountry",
     "accept",
@@ -102,7 +100,7 @@ fn the_serialized_and_indexed_maps_answer_like_a_list_of_pairs() {
             });
             assert_eq!(seen.0, seen.1, "{name}");
         }
-        for name in ["x-meshborder-source-cluster", "x-meshborder-source-region"] {
+        for name in [header::SOURCE_CLUSTER, header::SOURCE_REGION] {
             let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
             serialized.lookalikes(name, &mut a);
             indexed.lookalikes(name, &mut b);
@@ -120,10 +118,10 @@ fn slots_hold_the_headers_the_policy_reads() {
         (HeaderSlot::AUTHORITY, ":authority"),
         (HeaderSlot::PATH, ":path"),
         (HeaderSlot::METHOD, ":method"),
-        (HeaderSlot::SOURCE_CLUSTER, "x-meshborder-source-cluster"),
-        (HeaderSlot::SOURCE_REGION, "x-meshborder-source-region"),
-        (HeaderSlot::ROUTE_REGION, "x-meshborder-route-region"),
-        (HeaderSlot::REQUEST_ID, "x-request-id"),
+        (HeaderSlot::SOURCE_CLUSTER, header::SOURCE_CLUSTER),
+        (HeaderSlot::SOURCE_REGION, header::SOURCE_REGION),
+        (HeaderSlot::ROUTE_REGION, header::ROUTE_REGION),
+        (HeaderSlot::REQUEST_ID, header::REQUEST_ID),
     ] {
         assert_eq!(names.name(slot), Some(name));
     }
@@ -164,7 +162,7 @@ fn names_beyond_the_slots_are_looked_up_by_name() {
 
 #[test]
 fn a_malformed_buffer_reads_as_fewer_headers_and_never_panics() {
-    let pairs = get("eu-user-data", "/users/1", &[("x-request-id", "abc")]);
+    let pairs = get("eu-user-data", "/users/1", &[(header::REQUEST_ID, "abc")]);
     let buffer = serialize(&pairs);
     for end in 0..=buffer.len() {
         let cut = &buffer[..end];

@@ -71,7 +71,7 @@ fn refuses_configuration_without_any_cluster() {
     let error = Policy::from_json(b"{}", &NodeFacts::default()).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "no local cluster: set `cluster` in the plugin configuration, or CLUSTER_ID in the node metadata"
+        "no local cluster: set `cluster` in the plugin configuration, or `CLUSTER_ID` in the node metadata"
     );
 }
 
@@ -106,10 +106,34 @@ fn listener_direction_two_is_outbound_and_anything_else_inbound() {
 }
 
 #[test]
-fn configured_direction_is_kept() {
-    use crate::policy::config::DirectionSetting;
+fn a_configured_direction_is_fixed_and_auto_reads_the_listener() {
     let policy = policy_at(r#"{"direction":"outbound"}"#, "a", "r");
-    assert_eq!(policy.direction, DirectionSetting::Outbound);
+    assert_eq!(policy.needs().fixed_direction(), Some(Direction::Outbound));
+    let policy = policy_at(r#"{"direction":"inbound"}"#, "a", "r");
+    assert_eq!(policy.needs().fixed_direction(), Some(Direction::Inbound));
     let policy = policy_at("{}", "a", "r");
-    assert_eq!(policy.direction, DirectionSetting::Auto);
+    assert_eq!(policy.needs().fixed_direction(), None);
+}
+
+#[test]
+fn the_empty_configuration_needs_no_peer_and_no_outbound_headers() {
+    let needs = policy_at("", "eu-west", "eu-west-1").needs();
+    assert!(!needs.peer(Direction::Inbound));
+    assert!(
+        needs.headers(Direction::Inbound),
+        "inbound tags are always checked"
+    );
+    assert!(!needs.headers(Direction::Outbound));
+}
+
+#[test]
+fn the_spec_configuration_needs_the_peer_inbound_and_the_headers_both_ways() {
+    let needs = policy_at(SPEC_CONFIG, "eu-west", "eu-west-1").needs();
+    assert!(needs.peer(Direction::Inbound));
+    assert!(!needs.peer(Direction::Outbound));
+    assert!(needs.headers(Direction::Inbound));
+    assert!(needs.headers(Direction::Outbound));
+    let routing_only = r#"{"routing":{"default":"eu-west-1"}}"#;
+    let needs = policy_at(routing_only, "eu-west", "eu-west-1").needs();
+    assert!(needs.headers(Direction::Outbound));
 }

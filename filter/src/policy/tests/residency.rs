@@ -2,12 +2,13 @@
 //! the decision log.
 
 use super::fixtures::{TRUSTED_SAN, eu_west, get, inbound, mtls, outbound, policy_at, us_east};
+use crate::contract::{header, reply};
 use crate::policy::Peer;
 use crate::policy::config::Mode;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-const CLUSTER: &str = "x-meshborder-source-cluster";
+const CLUSTER: &str = header::SOURCE_CLUSTER;
 
 fn from(cluster: &'static str) -> Vec<(String, Vec<u8>)> {
     get("eu-user-data", "/users/1", &[(CLUSTER, cluster)])
@@ -26,6 +27,24 @@ fn denies_eu_data_when_source_is_us_east() {
     );
     let decision = verdict.decision.expect("decision");
     assert_eq!((decision.rule, decision.mode), (0, Mode::Enforce));
+}
+
+#[test]
+fn the_deny_body_has_the_contract_fields_in_order() {
+    let policy = eu_west();
+    let headers = from("us-east");
+    let body = inbound(&policy, mtls(TRUSTED_SAN), &headers)
+        .denial
+        .expect("denied")
+        .body;
+    let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(parsed.as_object().unwrap().len(), reply::FIELDS.len());
+    let at: Vec<usize> = reply::FIELDS
+        .iter()
+        .map(|field| body.find(&format!("\"{field}\":")).unwrap())
+        .collect();
+    assert!(at.is_sorted(), "{body}");
+    assert_eq!(parsed[reply::ERROR], reply::RESIDENCY_DENIED);
 }
 
 #[test]
@@ -278,7 +297,7 @@ fn deny_log_line_has_the_contract_fields_and_no_other_header_values() {
         "/users/1?email=secret@example.com",
         &[
             (CLUSTER, "us-east"),
-            ("x-request-id", "req-42"),
+            (header::REQUEST_ID, "req-42"),
             ("authorization", "Bearer TOKEN"),
         ],
     );

@@ -4,10 +4,11 @@
 use super::fixtures::{
     TRUSTED_SAN, eu_west, get, inbound, mtls, outbound, policy_at, removes, set_value, us_east,
 };
+use crate::contract::header;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-const ROUTE: &str = "x-meshborder-route-region";
+const ROUTE: &str = header::ROUTE_REGION;
 
 /// The route region an outbound request from us-east gets.
 fn routed(extra: &[(&str, &str)]) -> Option<String> {
@@ -106,7 +107,7 @@ fn residency_guard_keeps_eu_rule_requests_in_the_eu() {
         "eu-user-data",
         "/users/1",
         &[
-            ("x-meshborder-source-cluster", "eu-central"),
+            (header::SOURCE_CLUSTER, "eu-central"),
             ("x-user-region", "us"),
         ],
     );
@@ -127,7 +128,7 @@ fn residency_guard_leaves_an_allowed_choice_alone() {
         "eu-user-data",
         "/users/1",
         &[
-            ("x-meshborder-source-cluster", "eu-central"),
+            (header::SOURCE_CLUSTER, "eu-central"),
             ("cf-ipcountry", "DE"),
         ],
     );
@@ -145,7 +146,7 @@ fn residency_guard_can_be_turned_off() {
         "eu-user-data",
         "/users/1",
         &[
-            ("x-meshborder-source-cluster", "eu-central"),
+            (header::SOURCE_CLUSTER, "eu-central"),
             ("x-user-region", "us"),
         ],
     );

@@ -4,14 +4,15 @@
 use super::fixtures::{
     TRUSTED_SAN, eu_west, get, inbound, mtls, outbound, removes, set_value, us_east,
 };
+use crate::contract::header;
 use crate::policy::Peer;
 use crate::policy::identity::SourceKind;
 use crate::policy::matchers::PeerPattern;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-const CLUSTER: &str = "x-meshborder-source-cluster";
-const REGION: &str = "x-meshborder-source-region";
+const CLUSTER: &str = header::SOURCE_CLUSTER;
+const REGION: &str = header::SOURCE_REGION;
 
 #[test]
 fn outbound_replaces_forged_tags_with_the_local_identity() {

@@ -1,0 +1,276 @@
+//! `meshborder simulate`: one request through the filter, configured from a file,
+//! on a node of the given cluster, and a report of what it did.
+
+use std::collections::BTreeMap;
+
+use meshborder_cli::configs::{FoundConfig, NodeIdentity, Source};
+use proxy_wasm_host::{HostError, MetricValue, Plugin, Vm};
+
+use super::report::{Fuel, HeaderChange, LogLine, MetricDelta, Node, Reply, Report};
+use meshborder_filter::contract::{header, log_line, parse_stat_name};
+
+use super::request;
+use super::{Direction, SimulateArgs};
+
+/// Runs the simulation and prints the report; `Ok(true)` when it ran.
+pub fn run(
+    filter: impl FnOnce() -> Result<Plugin, String>,
+    args: &SimulateArgs,
+) -> Result<bool, String> {
+    let headers = request::parse(&args.request, &args.headers)?;
+    let found = pick(args)?;
+    let node = merge(&args.node.identity(), &found.node);
+    let mut plugin = filter()?.config(found.config.clone());
+    if let Some(cluster) = &node.cluster {
+        plugin = plugin.property(["xds", "node", "metadata", "CLUSTER_ID"], cluster.as_str());
+    }
+    if let Some(region) = &node.region {
+        plugin = plugin.property(["xds", "node", "locality", "region"], region.as_str());
+    }
+    if let Some(zone) = &node.zone {
+        plugin = plugin.property(["xds", "node", "locality", "zone"], zone.as_str());
+    }
+    let mut vm = plugin.start().map_err(|error| match error {
+        HostError::ConfigureRejected { reason } if node.cluster.is_none() => {
+            format!("the filter refused the configuration: {reason} (pass --cluster)")
+        }
+        HostError::ConfigureRejected { reason } => {
+            format!("the filter refused the configuration: {reason}")
+        }
+        other => other.to_string(),
+    })?;
+    let report = simulate(&mut vm, args, &headers).map_err(|e| e.to_string())?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        say!("{json}");
+    } else {
+        say!("{}", report.text().trim_end());
+    }
+    Ok(true)
+}
+
+fn pick(args: &SimulateArgs) -> Result<FoundConfig, String> {
+    let mut found = Source::File {
+        path: args.config.clone(),
+        explicit: true,
+    };
+    if args.config.is_dir() {
+        found = Source::Kustomization {
+            dir: args.config.clone(),
+        };
+    }
+    let mut found = found.find().map_err(|e| e.to_string())?.configs;
+    let file = args.config.display();
+    match (args.pick, found.len()) {
+        (_, 0) => Err(format!("{file}: no meshborder plugin configuration found")),
+        (None, 1) => Ok(found.remove(0)),
+        (None, n) => {
+            let list: Vec<String> = found
+                .iter()
+                .enumerate()
+                .map(|(i, f)| format!("  {}: {}", i + 1, f.location))
+                .collect();
+            Err(format!(
+                "{file} holds {n} configurations; choose one with --pick:\n{}",
+                list.join("\n")
+            ))
+        }
+        (Some(k), n) if (1..=n).contains(&k) => Ok(found.remove(k - 1)),
+        (Some(k), n) => Err(format!("--pick {k}: {file} holds {n} configurations")),
+    }
+}
+
+fn merge(explicit: &NodeIdentity, file: &NodeIdentity) -> NodeIdentity {
+    let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
+    NodeIdentity {
+        cluster: pick(&explicit.cluster, &file.cluster),
+        region: pick(&explicit.region, &file.region),
+        zone: pick(&explicit.zone, &file.zone),
+    }
+}
+
+fn simulate(
+    vm: &mut Vm,
+    args: &SimulateArgs,
+    headers: &request::Headers,
+) -> Result<Report, HostError> {
+    let configured = configured_node(vm);
+    let before = counters(vm);
+    let direction: u64 = match args.direction {
+        Direction::Inbound => 1,
+        Direction::Outbound => 2,
+    };
+    let mut stream = vm
+        .http_stream()
+        .property(["xds", "listener_direction"], direction);
+    if let Some(peer) = &args.peer {
+        stream = stream.connection_mtls(peer);
+    }
+    let pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    stream.request_headers(&pairs, true)?;
+    let after_headers = stream.request_header_map().to_vec();
+    let reply = stream.local_response().map(|r| Reply {
+        status: r.status,
+        headers: r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+            .collect(),
+        body: r.body_text(),
+    });
+    if reply.is_none() {
+        let status = args.response_status.to_string();
+        stream.response_headers(&[(":status", status.as_str())], true)?;
+    }
+    stream.finish()?;
+    let route_cache_cleared = stream.route_cache_clears() > 0;
+    let calls = stream.calls();
+    let logs = stream
+        .logs()
+        .into_iter()
+        .map(|l| LogLine {
+            level: l.level.as_str(),
+            message: l.message.clone(),
+        })
+        .collect();
+
+    let header_changes = if reply.is_some() {
+        Vec::new()
+    } else {
+        changes(headers, &after_headers)
+    };
+    let route_region = if reply.is_some() {
+        None
+    } else {
+        after_headers
+            .iter()
+            .find(|(k, _)| k == header::ROUTE_REGION)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
+    Ok(Report {
+        request: args.request.trim().to_owned(),
+        direction: match args.direction {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        },
+        peer: args.peer.clone(),
+        node: configured,
+        decision: if reply.is_some() { "deny" } else { "pass" },
+        reply,
+        header_changes,
+        route_region,
+        route_cache_cleared,
+        metrics: deltas(vm, &before),
+        logs,
+        fuel: Fuel {
+            request_headers: calls
+                .iter()
+                .filter(|c| c.callback.export() == "proxy_on_request_headers")
+                .map(|c| c.fuel)
+                .sum(),
+            total: calls.iter().map(|c| c.fuel).sum(),
+        },
+    })
+}
+
+/// The identity the filter logged when it configured.
+fn configured_node(vm: &Vm) -> Node {
+    let line = vm
+        .logs()
+        .iter()
+        .rev()
+        .find_map(|l| serde_json::from_str::<serde_json::Value>(&l.message).ok())
+        .filter(|v| v.get(log_line::EVENT).and_then(|e| e.as_str()) == Some(log_line::CONFIGURED));
+    let text = |key: &str| {
+        line.as_ref()
+            .and_then(|v| v.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    Node {
+        cluster: text("cluster").unwrap_or_else(|| "unknown".to_owned()),
+        region: text("region"),
+    }
+}
+
+fn counters(vm: &Vm) -> BTreeMap<String, u64> {
+    vm.metrics()
+        .iter()
+        .filter_map(|m| match m.value {
+            MetricValue::Counter(value) => Some((m.name.clone(), value)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn deltas(vm: &Vm, before: &BTreeMap<String, u64>) -> Vec<MetricDelta> {
+    vm.metrics()
+        .iter()
+        .filter_map(|m| {
+            let MetricValue::Counter(now) = m.value else {
+                return None;
+            };
+            let delta = now.saturating_sub(before.get(&m.name).copied().unwrap_or(0));
+            (delta > 0).then(|| {
+                let (name, labels) = prometheus(&m.name);
+                MetricDelta {
+                    name,
+                    labels,
+                    delta,
+                }
+            })
+        })
+        .collect()
+}
+
+fn changes(before: &request::Headers, after: &[(String, Vec<u8>)]) -> Vec<HeaderChange> {
+    let value_in = |pairs: &[(String, Vec<u8>)], name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
+    let mut out = Vec::new();
+    for (name, old) in before {
+        if value_in(after, name).is_none() {
+            out.push(HeaderChange {
+                header: name.clone(),
+                change: "removed",
+                value: old.clone(),
+            });
+        }
+    }
+    for (name, value) in after {
+        let old = before
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_bytes());
+        if old != Some(value.as_slice()) {
+            out.push(HeaderChange {
+                header: name.clone(),
+                change: "set",
+                value: String::from_utf8_lossy(value).into_owned(),
+            });
+        }
+    }
+    out
+}
+
+/// A stat's name and labels as Prometheus shows them through the shipped
+/// `stats_tags`: a `.` in the name becomes `_`.
+fn prometheus(defined: &str) -> (String, Vec<(String, String)>) {
+    parse_stat_name(defined).map_or_else(
+        || (defined.replace('.', "_"), Vec::new()),
+        |stat| {
+            let labels = stat
+                .labels
+                .iter()
+                .map(|(label, value)| ((*label).to_owned(), (*value).to_owned()))
+                .collect();
+            (stat.base.replace('.', "_"), labels)
+        },
+    )
+}

@@ -1,0 +1,209 @@
+//! The throughput runs: every workload (direct or proxied, times the three request
+//! kinds) on every config, in interleaved rounds (bare, no-op, meshborder, Lua, then
+//! again), so that drift in the machine hits every config alike. Each run also
+//! reads Envoy's CPU time, to show that Envoy's core, not the client, was the limit.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use meshborder_e2e::client::Request;
+use meshborder_e2e::workload::{RequestKind, Workload, WorkloadRequest};
+use meshborder_e2e::{HarnessError, Result};
+use meshborder_filter::contract::header;
+
+use crate::configs::{Artifacts, Config, Running};
+use crate::load::{self, LoadResult, LoadSettings};
+use meshborder_e2e::machine;
+
+/// How the request is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    /// By Envoy's route table (`direct_response`).
+    Direct,
+    /// By the upstream on loopback.
+    Proxied,
+}
+
+impl Mode {
+    /// Both modes, in report order.
+    pub const ALL: [Self; 2] = [Self::Direct, Self::Proxied];
+
+    /// The name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Direct => "direct_response",
+            Self::Proxied => "proxied to loopback",
+        }
+    }
+}
+
+/// One case: a mode and a request kind.
+pub type Case = (Mode, RequestKind);
+
+/// One run's figures, with Envoy's CPU use during it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// What wrk measured.
+    pub load: LoadResult,
+    /// Envoy's CPU seconds per second of the run (1.0: one core busy).
+    pub envoy_cpu: f64,
+    /// Envoy's CPU time per request, in microseconds: what a request cost Envoy,
+    /// whatever else ran on the machine.
+    pub cpu_per_request_us: f64,
+}
+
+/// Every sample, by workload and config, in round order.
+pub type Samples = BTreeMap<(Mode, RequestKind, Config), Vec<Sample>>;
+
+/// Every case, in the order of a round.
+pub fn cases() -> Vec<Case> {
+    Mode::ALL
+        .iter()
+        .flat_map(|&mode| RequestKind::ALL.iter().map(move |&kind| (mode, kind)))
+        .collect()
+}
+
+fn addr(running: &Running, mode: Mode) -> std::net::SocketAddr {
+    match mode {
+        Mode::Direct => running.direct,
+        Mode::Proxied => running.proxied,
+    }
+}
+
+/// Checks that every config answers every request as it should before anything is
+/// measured: meshborder and Lua deny the denied request and route the routed one;
+/// bare Envoy and the no-op filter answer everything with 200.
+pub fn check(envoys: &[Running], workload: &Workload, artifacts: &Artifacts) -> Result<()> {
+    for running in envoys {
+        for (mode, kind) in cases() {
+            let request = workload.request(kind);
+            let response = send_one(addr(running, mode), &request)?;
+            let filters = running.config.filters();
+            let expected = if filters && kind == RequestKind::Denied {
+                403
+            } else {
+                200
+            };
+            let routed_body = mode == Mode::Direct && filters && kind == RequestKind::Routed;
+            let body_ok = !routed_body || response.text() == "routed\n";
+            let denied_ok = expected != 403 || response.header(header::DENIED_BY).is_some();
+            if response.status != expected || !body_ok || !denied_ok {
+                return Err(HarnessError::Http {
+                    context: format!(
+                        "{} {} {}",
+                        running.config.name(artifacts),
+                        mode.name(),
+                        kind.name()
+                    ),
+                    reason: format!(
+                        "answered {} `{}`, expected {expected}",
+                        response.status,
+                        response.text().trim()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn send_one(
+    addr: std::net::SocketAddr,
+    request: &WorkloadRequest,
+) -> Result<meshborder_e2e::client::Response> {
+    let mut one = Request::get(&request.path).header("host", &request.authority);
+    for (name, value) in &request.headers {
+        one = one.header(name, value);
+    }
+    one.send(addr)
+}
+
+/// Runs `rounds` interleaved rounds, after one unrecorded warm-up round of
+/// `warm_up` settings; prints progress as it goes.
+pub fn run(
+    envoys: &[Running],
+    workload: &Workload,
+    settings: &LoadSettings,
+    warm_up: &LoadSettings,
+    rounds: usize,
+) -> Result<Samples> {
+    let mut samples = Samples::new();
+    for round in 0..=rounds {
+        let started = Instant::now();
+        let current = if round == 0 { warm_up } else { settings };
+        for (mode, kind) in cases() {
+            let request = workload.request(kind);
+            for running in envoys {
+                let sample = measure(running, mode, &request, current)?;
+                if round > 0 {
+                    samples
+                        .entry((mode, kind, running.config))
+                        .or_default()
+                        .push(sample);
+                }
+            }
+        }
+        let label = if round == 0 {
+            "warm-up".to_owned()
+        } else {
+            format!("round {round}/{rounds}")
+        };
+        println!(
+            "  {label} done in {:.0}s (load average {})",
+            started.elapsed().as_secs_f64(),
+            machine::load_average()
+        );
+    }
+    Ok(samples)
+}
+
+fn measure(
+    running: &Running,
+    mode: Mode,
+    request: &WorkloadRequest,
+    settings: &LoadSettings,
+) -> Result<Sample> {
+    let pid = running.envoy.pid();
+    let cpu_before = machine::cpu_seconds(pid);
+    let started = Instant::now();
+    let load = load::run(addr(running, mode), request, settings)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = machine::cpu_seconds(pid) - cpu_before;
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "request counts are far below 2^52"
+    )]
+    let requests = load.requests.max(1) as f64;
+    Ok(Sample {
+        load,
+        envoy_cpu: cpu / elapsed.max(f64::EPSILON),
+        cpu_per_request_us: cpu / requests * 1e6,
+    })
+}
+
+/// The median of `values` (the mean of the middle two when even); 0 when empty.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => values.get(n / 2).copied().unwrap_or(0.0),
+        _ => {
+            let low = values.get(n / 2 - 1).copied().unwrap_or(0.0);
+            let high = values.get(n / 2).copied().unwrap_or(0.0);
+            (low + high) / 2.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(vec![5.0, 1.0, 3.0]), 3.0);
+        assert_eq!(median(Vec::new()), 0.0);
+    }
+}

@@ -1,0 +1,132 @@
+//! `meshborder-soak` (run by `make soak`): a bounded load with `oha` through the
+//! mesh, us-east's outbound sidecar to eu-west's inbound sidecar over mTLS, while
+//! eu-west's filter config is swapped every second, alternating a config the
+//! filter refuses and one it accepts. Prints the run's figures and every check,
+//! and writes them to SOAK.md (`--report`) with the machine they were measured on;
+//! exits 0 when all pass, 1 when one fails, 2 when the soak could not run.
+//!
+//! The mesh's configs and logs, and oha's output, are kept in the run directory
+//! (`target/meshborder-soak/` unless told otherwise).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use meshborder_e2e::machine::{self, Machine};
+use meshborder_e2e::soak::{self, SoakOptions, SoakReport};
+use meshborder_e2e::{HarnessError, paths};
+
+/// Soak the mesh: load through us-east to eu-west while eu-west's filter config is
+/// swapped every second, then check the books.
+#[derive(Debug, Parser)]
+#[command(name = "meshborder-soak", version)]
+struct Cli {
+    /// How long the load runs, in seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(3..=3600))]
+    seconds: u64,
+    /// Requests per second, all connections together.
+    #[arg(long, default_value_t = SoakOptions::DEFAULT_RATE)]
+    rate: u32,
+    /// Connections kept open at once.
+    #[arg(long, default_value_t = SoakOptions::DEFAULT_CONNECTIONS)]
+    connections: u32,
+    /// Seconds of warm-up before memory is compared (default: a sixth of the run,
+    /// at least 2).
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Where the configs, logs and oha's output go (emptied first).
+    #[arg(long, value_name = "DIR")]
+    run_dir: Option<PathBuf>,
+    /// Where the report goes (default: SOAK.md in the workspace root).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let run_dir = cli
+        .run_dir
+        .unwrap_or_else(|| paths::workspace_root().join("target/meshborder-soak"));
+    let mut options = SoakOptions::new(Duration::from_secs(cli.seconds), run_dir);
+    options.load.rate = cli.rate;
+    options.load.connections = cli.connections;
+    if let Some(warmup) = cli.warmup {
+        options.warmup = Duration::from_secs(warmup);
+    }
+    println!(
+        "meshborder-soak: {} s of load, files in {}",
+        cli.seconds,
+        options.run_dir.display()
+    );
+    let report_file = cli
+        .report
+        .unwrap_or_else(|| paths::workspace_root().join("SOAK.md"));
+    let machine = match soak::oha_binary()
+        .and_then(|oha| machine::output(&oha, &["--version"]))
+        .and_then(|oha| Machine::read(oha.trim().to_owned()))
+    {
+        Ok(machine) => machine,
+        Err(e) => {
+            eprintln!("meshborder-soak: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match soak::run(&options) {
+        Ok(report) => {
+            print!("{report}");
+            if let Err(e) = write_report(&report_file, &machine, &cli_line(&options), &report) {
+                eprintln!("meshborder-soak: {e}");
+                return ExitCode::from(2);
+            }
+            println!("report written to {}", report_file.display());
+            if report.passed() {
+                println!("soak passed");
+                ExitCode::SUCCESS
+            } else {
+                println!("soak FAILED");
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("meshborder-soak: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The command that reproduces the run.
+fn cli_line(options: &SoakOptions) -> String {
+    format!(
+        "make soak SOAK_SECONDS={} SOAK_RATE={}",
+        options.load.duration.as_secs(),
+        options.load.rate
+    )
+}
+
+/// SOAK.md: where, when and how the run was made, then its figures and checks as
+/// the binary printed them.
+fn write_report(
+    file: &Path,
+    machine: &Machine,
+    command: &str,
+    report: &SoakReport,
+) -> Result<(), HarnessError> {
+    let verdict = if report.passed() { "passed" } else { "FAILED" };
+    let text = format!(
+        "# Soak report\n\n\
+         Written by `{command}` on {date}, at {commit}, on {cores} cores ({model}); \
+         Envoy {envoy}, load from {oha}; load average before the run: {load}. \
+         Every figure below is from this one run; the soak {verdict}.\n\n\
+         ```text\n{report}```\n",
+        date = machine.date,
+        commit = machine.commit,
+        cores = machine.cores,
+        model = machine.model,
+        envoy = machine.envoy,
+        oha = machine.load_generator,
+        load = machine.load_before,
+    );
+    fs::write(file, text).map_err(|e| HarnessError::io(format!("writing `{}`", file.display()), e))
+}

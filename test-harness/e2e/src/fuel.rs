@@ -1,0 +1,171 @@
+//! The filter's deterministic cost on the wasm host ([`proxy_wasm_host`]): fuel per
+//! request for each kind of [`crate::workload`] request, and the guest's linear
+//! memory over a long run. Fuel counts wasm instructions, so these figures are free
+//! of machine noise: the fuel regression test compares them with a recorded
+//! baseline, and `make bench` reports them.
+//!
+//! A request is sent as Envoy would on an outbound listener: request headers, then,
+//! unless the filter replied itself, response headers and a short body, then
+//! `on_log`, `on_done`, `on_delete`. Its fuel is the sum over every callback.
+
+use crate::workload::{RequestKind, Workload, WorkloadRequest};
+use meshborder_filter::contract::header;
+use proxy_wasm_host::{HostResult, HttpStream, Vm};
+
+/// `["xds","listener_direction"]` of an outbound listener.
+const OUTBOUND: u64 = 2;
+/// `["xds","listener_direction"]` of an inbound listener.
+const INBOUND: u64 = 1;
+/// Requests of a kind sent before the one that is measured, so that first-time
+/// work (a counter defined, a table grown) is not counted.
+const WARM_UP: usize = 3;
+/// The peer of the inbound request: a SAN the workload's `trustedPeers` match.
+const TRUSTED_PEER: &str = "spiffe://cluster.local/ns/shop/sa/frontend";
+/// The cluster the inbound request comes from.
+const CALLER: &str = "eu-west";
+/// How often a long run forgets the host's records of past requests.
+const FORGET_EVERY: u64 = 1_000;
+
+/// What one measured request cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestFuel {
+    /// Fuel over every callback of the request.
+    pub fuel: u64,
+    /// Whether the filter answered it with a local reply.
+    pub replied: bool,
+}
+
+/// Starts the release filter with the workload's plugin config.
+pub fn start(workload: &Workload) -> HostResult<Vm> {
+    crate::host::release_filter()?
+        .config_json(&workload.plugin_config().to_string())
+        .start()
+}
+
+/// The fuel of one request of `kind`, after [`WARM_UP`] requests like it.
+pub fn request_fuel(
+    vm: &mut Vm,
+    workload: &Workload,
+    kind: RequestKind,
+) -> HostResult<RequestFuel> {
+    let request = workload.request(kind);
+    for _ in 0..WARM_UP {
+        send(outbound(vm), &request)?;
+    }
+    send(outbound(vm), &request)
+}
+
+/// The fuel of one inbound request from a trusted peer of another cluster: tags
+/// believed, no rule covers it, bytes and requests metered in `on_log`.
+pub fn inbound_metered_fuel(vm: &mut Vm, workload: &Workload) -> HostResult<RequestFuel> {
+    let mut request = workload.request(RequestKind::TagOnly);
+    request
+        .headers
+        .push((header::SOURCE_CLUSTER.to_owned(), CALLER.to_owned()));
+    for _ in 0..WARM_UP {
+        send(inbound(vm), &request)?;
+    }
+    send(inbound(vm), &request)
+}
+
+/// A stream on an inbound listener, over mTLS from a trusted peer.
+fn inbound(vm: &mut Vm) -> HttpStream<'_> {
+    vm.http_stream()
+        .property(["xds", "listener_direction"], INBOUND)
+        .connection_mtls(TRUSTED_PEER)
+}
+
+/// Sends `request` through `stream` to its end; returns its fuel.
+pub fn send(mut stream: HttpStream<'_>, request: &WorkloadRequest) -> HostResult<RequestFuel> {
+    let mut headers: Vec<(&str, &str)> = vec![
+        (":method", "GET"),
+        (":scheme", "http"),
+        (":authority", &request.authority),
+        (":path", &request.path),
+        ("user-agent", "meshborder-bench"),
+        ("accept", "*/*"),
+    ];
+    headers.extend(
+        request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    stream.request_headers(&headers, true)?;
+    let replied = stream.local_response().is_some();
+    if !replied {
+        stream.response_headers(
+            &[
+                (":status", "200"),
+                ("content-type", "text/plain"),
+                ("content-length", "3"),
+            ],
+            false,
+        )?;
+        stream.response_body(b"ok\n", true)?;
+    }
+    stream.finish()?;
+    Ok(RequestFuel {
+        fuel: stream.fuel(),
+        replied,
+    })
+}
+
+/// The guest's linear memory over a long run of the three request kinds in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryRun {
+    /// Requests sent before the first reading.
+    pub warm_up: u64,
+    /// Requests sent after it.
+    pub requests: u64,
+    /// Linear memory after the warm-up, in bytes.
+    pub after_warm_up: u64,
+    /// Linear memory at the end, in bytes.
+    pub after: u64,
+    /// The largest reading, taken every [`FORGET_EVERY`] requests.
+    pub peak: u64,
+}
+
+/// Sends `warm_up` requests, reads the memory, sends `requests` more, reads it again.
+pub fn memory_run(workload: &Workload, warm_up: u64, requests: u64) -> HostResult<MemoryRun> {
+    let mut vm = start(workload)?;
+    let kinds: Vec<WorkloadRequest> = RequestKind::ALL
+        .iter()
+        .map(|kind| workload.request(*kind))
+        .collect();
+    let mut sent: u64 = 0;
+    let mut run = |vm: &mut Vm, count: u64, peak: &mut u64| -> HostResult<()> {
+        for _ in 0..count {
+            let index = usize::try_from(sent % 3).unwrap_or(0);
+            if let Some(request) = kinds.get(index) {
+                send(outbound(vm), request)?;
+            }
+            sent += 1;
+            if sent.is_multiple_of(FORGET_EVERY) {
+                vm.forget_history();
+                *peak = (*peak).max(vm.memory_bytes());
+            }
+        }
+        vm.forget_history();
+        Ok(())
+    };
+    let mut peak = 0;
+    run(&mut vm, warm_up, &mut peak)?;
+    let after_warm_up = vm.memory_bytes();
+    peak = after_warm_up;
+    run(&mut vm, requests, &mut peak)?;
+    let after = vm.memory_bytes();
+    Ok(MemoryRun {
+        warm_up,
+        requests,
+        after_warm_up,
+        after,
+        peak: peak.max(after),
+    })
+}
+
+/// A stream on an outbound listener, as the workload's filter runs.
+pub fn outbound(vm: &mut Vm) -> HttpStream<'_> {
+    vm.http_stream()
+        .property(["xds", "listener_direction"], OUTBOUND)
+}

@@ -1,0 +1,48 @@
+//! meshborder's end-to-end rig: real Envoy processes running the built filter, small
+//! upstream apps, test certificates, and the demo, soak and bench built on them.
+//!
+//! - [`render`]: the one renderer of the config templates in `envoy-config/`;
+//! - [`topology`]: the topologies tests and the demo run, each written once;
+//! - [`envoy`]: a real Envoy process, ready-checked and killed on drop;
+//! - [`upstream`]: an echo app that reports the headers it received;
+//! - [`client`]: a tiny HTTP/1.1 client, so tests need no curl;
+//! - `host` and `fuel` (feature `wasm-host`): the real `.wasm` under the
+//!   proxy-wasm host, its counters read by Prometheus name and labels, and its
+//!   deterministic cost;
+//! - [`soak`]: load through the mesh while eu-west's filter config is swapped, and
+//!   the books checked afterwards;
+//! - [`ports`], [`paths`], [`error`]: where things listen, where files are, what failed;
+//! - [`workload`]: the performance workload.
+
+#![forbid(unsafe_code)]
+
+pub mod access_log;
+pub mod certs;
+pub mod client;
+pub mod compose;
+pub mod ecds;
+pub mod envoy;
+pub mod error;
+pub mod filter_log;
+#[cfg(feature = "wasm-host")]
+pub mod fuel;
+pub mod gateway;
+#[cfg(feature = "wasm-host")]
+pub mod host;
+pub mod machine;
+pub mod mesh;
+pub mod paths;
+pub mod plugin_config;
+pub mod poll;
+pub mod ports;
+pub mod prometheus;
+pub mod render;
+pub mod soak;
+pub mod steady;
+pub mod tls;
+pub mod topology;
+pub mod upstream;
+mod wire;
+pub mod workload;
+
+pub use error::{HarnessError, Result};

@@ -1,0 +1,221 @@
+//! Every file under istio/ loads, and every resource in it matches the typed model
+//! of its kind, patches included, so a misspelt field fails here and not in a
+//! cluster. Also the editor schema that checks `pluginConfig` as it is typed.
+
+use super::support::files::{self, shown};
+use super::support::models;
+use meshborder_e2e::paths;
+
+#[test]
+fn every_yaml_file_under_istio_parses() {
+    let yaml_files = files::istio_yaml_files().unwrap();
+    assert!(yaml_files.len() >= 20, "too few YAML files: {yaml_files:?}");
+    for path in &yaml_files {
+        let documents = files::load_yaml(path).unwrap();
+        assert!(!documents.is_empty(), "`{}` holds no document", shown(path));
+    }
+}
+
+#[test]
+fn every_json_file_under_istio_parses() {
+    let json_files = files::files_ending_with(&files::istio_dir(), &[".json"]).unwrap();
+    assert!(!json_files.is_empty(), "no JSON files under istio/");
+    for path in &json_files {
+        files::load_json(path).unwrap();
+    }
+}
+
+#[test]
+fn every_document_under_istio_matches_the_model_of_its_kind() {
+    let mut kinds = Vec::new();
+    for path in files::istio_yaml_files().unwrap() {
+        for document in files::load_yaml(&path).unwrap() {
+            let resource = models::check_document(&document)
+                .unwrap_or_else(|e| panic!("`{}`: {e}", shown(&path)));
+            kinds.push(resource.kind());
+        }
+    }
+    for kind in [
+        "WasmPlugin",
+        "VirtualService",
+        "DestinationRule",
+        "Gateway",
+        "EnvoyFilter",
+        "PrometheusRule",
+        "Kustomization",
+        "DeploymentPatch",
+    ] {
+        assert!(kinds.contains(&kind), "no {kind} was checked");
+    }
+}
+
+#[test]
+fn the_models_reject_a_misspelt_field() {
+    let istio = files::istio_dir();
+    let first = |path: &str| {
+        files::load_yaml(&istio.join(path))
+            .unwrap()
+            .into_iter()
+            .next()
+            .unwrap()
+    };
+    let cases = [
+        (
+            "base/wasmplugin-sidecar.yaml",
+            "/spec",
+            "failStrategy",
+            "failStratgy",
+        ),
+        (
+            "base/wasmplugin-sidecar.yaml",
+            "/spec/match/0",
+            "mode",
+            "mdoe",
+        ),
+        (
+            "base/virtualservice.yaml",
+            "/spec/http/0/match/0",
+            "headers",
+            "header",
+        ),
+        (
+            "base/destinationrule.yaml",
+            "/spec/trafficPolicy/loadBalancer",
+            "localityLbSetting",
+            "localityLBSetting",
+        ),
+        (
+            "base/destinationrule.yaml",
+            "/spec/trafficPolicy/outlierDetection",
+            "consecutive5xxErrors",
+            "consecutive5XXErrors",
+        ),
+        ("base/gateway.yaml", "/spec/servers/0", "hosts", "host"),
+        (
+            "metrics/legacy-envoyfilter-stats-tags.yaml",
+            "/spec/configPatches/0",
+            "applyTo",
+            "applyto",
+        ),
+        (
+            "monitoring/prometheusrule.yaml",
+            "/spec/groups/0/rules/0",
+            "record",
+            "recrod",
+        ),
+        (
+            "overlays/us-east/kustomization.yaml",
+            "",
+            "patches",
+            "patchs",
+        ),
+        (
+            "metrics/workload-patch.yaml",
+            "/spec/template",
+            "metadata",
+            "metdata",
+        ),
+    ];
+    for (path, pointer, from, to) in cases {
+        let original = first(path);
+        models::check_document(&original).unwrap_or_else(|e| panic!("`{path}` as shipped: {e}"));
+        let misspelt = models::with_renamed_field(&original, pointer, from, to).unwrap();
+        let error = models::check_document(&misspelt)
+            .err()
+            .unwrap_or_else(|| panic!("`{path}` with `{to}` for `{from}` was accepted"));
+        assert!(
+            error.contains(to),
+            "`{path}`: the error does not name `{to}`: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_resource_of_a_kind_without_a_model_is_refused() {
+    let document =
+        serde_json::json!({ "apiVersion": "v1", "kind": "Service", "metadata": { "name": "x" } });
+    let error = models::check_document(&document).unwrap_err();
+    assert!(error.contains("Service"), "{error}");
+}
+
+#[test]
+fn the_editor_schema_checks_plugin_config_against_the_filter_schema() {
+    let istio = files::istio_dir();
+    let schema_path = istio.join("schema/wasmplugin.schema.json");
+    let schema = files::load_json(&schema_path).unwrap();
+    let reference =
+        files::str_at(&schema, "/properties/spec/properties/pluginConfig/$ref").unwrap();
+    let target = schema_path.parent().unwrap().join(reference);
+    assert_eq!(
+        target.canonicalize().unwrap(),
+        paths::workspace_root()
+            .join("filter/config.schema.json")
+            .canonicalize()
+            .unwrap(),
+        "the $ref must lead to the filter's schema"
+    );
+
+    let mut modelines = 0;
+    for path in files::istio_yaml_files().unwrap() {
+        let text = files::read(&path).unwrap();
+        let Some(line) = text
+            .lines()
+            .find(|line| line.contains("yaml-language-server:"))
+        else {
+            continue;
+        };
+        let schema = line.split("$schema=").nth(1).unwrap().trim();
+        let resolved = path.parent().unwrap().join(schema);
+        assert!(
+            resolved.is_file(),
+            "`{}`: `{schema}` does not exist",
+            shown(&path)
+        );
+        assert_eq!(
+            resolved.canonicalize().unwrap(),
+            schema_path.canonicalize().unwrap()
+        );
+        modelines += 1;
+    }
+    // The two WasmPlugins and the four overlay patches of them.
+    assert_eq!(modelines, 6, "every WasmPlugin file carries the modeline");
+}
+
+#[test]
+fn every_file_the_guide_names_exists() {
+    let istio = files::istio_dir();
+    let root = paths::workspace_root();
+    let guide = files::read(&istio.join("README.md")).unwrap();
+    let mut checked = 0;
+    for quoted in guide.split('`').skip(1).step_by(2) {
+        let path = quoted.trim_end_matches('/');
+        let looks_like_ours = [
+            "base/",
+            "overlays/",
+            "components/",
+            "monitoring/",
+            "metrics/",
+            "kind/",
+            "schema/",
+        ]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
+        let in_repo = ["istio/", "filter/", "envoy-config/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix));
+        if path.contains(['*', ' ', '{', '…']) || !(looks_like_ours || in_repo) {
+            continue;
+        }
+        let resolved = if in_repo {
+            root.join(path)
+        } else {
+            istio.join(path)
+        };
+        assert!(
+            resolved.exists(),
+            "istio/README.md names `{quoted}`, which does not exist"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "too few paths found in the guide: {checked}");
+}

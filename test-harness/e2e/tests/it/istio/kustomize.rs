@@ -1,0 +1,340 @@
+//! The GitOps layout renders with a real kustomize: the base, the monitoring
+//! kustomization and every overlay build, every rendered resource matches its typed
+//! model and its CRD's rules, each overlay carries its own cluster's identity, and
+//! the routing resources agree with the plugin configuration they rely on.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::support::files;
+use super::support::kustomize::{self, BUILDS};
+use super::support::models::networking::{DestinationRule, VirtualService};
+use super::support::models::wasm_plugin::{FailStrategy, SHA256_PLACEHOLDER, is_crd_sha256};
+use super::support::models::{self, Resource, all_of_kind};
+use super::support::shipped::{self, config, named};
+use serde_json::Value;
+
+#[test]
+fn every_kustomization_renders_to_resources_that_match_their_models() {
+    for build in BUILDS {
+        let documents = kustomize::build(build).unwrap();
+        assert!(!documents.is_empty(), "`{build}` renders nothing");
+        for document in &documents {
+            let resource = models::check_document(document)
+                .unwrap_or_else(|e| panic!("`kustomize build {build}`: {e}"));
+            if let Resource::WasmPlugin(plugin) = &resource {
+                plugin
+                    .check_complete()
+                    .unwrap_or_else(|e| panic!("`kustomize build {build}`: {e}"));
+            }
+            assert!(
+                !matches!(
+                    resource,
+                    Resource::Kustomization(_) | Resource::DeploymentPatch(_)
+                ),
+                "`{build}` renders a {}",
+                resource.kind()
+            );
+        }
+    }
+}
+
+#[test]
+fn an_overlay_deploys_the_whole_base_and_the_monitoring() {
+    let kinds = |build: &str| -> BTreeMap<String, usize> {
+        let mut kinds = BTreeMap::new();
+        for document in kustomize::build(build).unwrap() {
+            *kinds.entry(document["kind"].to_string()).or_insert(0) += 1;
+        }
+        kinds
+    };
+    let mut expected = kinds("base");
+    for (kind, count) in kinds("monitoring") {
+        *expected.entry(kind).or_insert(0) += count;
+    }
+    for overlay in ["overlays/us-east", "overlays/eu-west"] {
+        assert_eq!(kinds(overlay), expected, "`{overlay}`");
+    }
+}
+
+#[test]
+fn each_overlay_sets_its_own_cluster_and_region_and_keeps_the_shared_tables() {
+    let base = shipped::plugins_in_build("base").unwrap();
+    for (overlay, cluster, region) in [
+        ("overlays/us-east", "us-east", "us-east-1"),
+        ("overlays/eu-west", "eu-west", "eu-west-1"),
+        ("overlays/kind-us-east", "us-east", "us-east-1"),
+        ("overlays/kind-eu-west", "eu-west", "eu-west-1"),
+    ] {
+        let rendered = shipped::plugins_in_build(overlay).unwrap();
+        for name in ["meshborder", "meshborder-gateway"] {
+            let plugin = named(&rendered, name).unwrap();
+            assert_eq!(
+                config(plugin, "cluster"),
+                Some(&Value::from(cluster)),
+                "{overlay} {name}"
+            );
+            assert_eq!(
+                config(plugin, "region"),
+                Some(&Value::from(region)),
+                "{overlay} {name}"
+            );
+            // The patch merged into the base's configuration; it did not replace it.
+            let shared = named(&base, name).unwrap();
+            for key in [
+                "clusters",
+                "regionGroups",
+                "routing",
+                "direction",
+                "trustedPeers",
+            ] {
+                assert_eq!(
+                    config(plugin, key),
+                    config(shared, key),
+                    "{overlay} {name}: `{key}`"
+                );
+            }
+        }
+        // The overlay's cluster is in the shared table, in the overlay's region.
+        let table = config(named(&rendered, "meshborder").unwrap(), "clusters").unwrap();
+        assert_eq!(
+            table[cluster]["region"], region,
+            "{overlay}: clusters table"
+        );
+    }
+}
+
+#[test]
+fn residency_rules_with_one_name_are_the_same_in_every_overlay() {
+    let mut rules: BTreeMap<String, Vec<(&str, Value)>> = BTreeMap::new();
+    for overlay in ["overlays/us-east", "overlays/eu-west"] {
+        let rendered = shipped::plugins_in_build(overlay).unwrap();
+        let listed = config(named(&rendered, "meshborder").unwrap(), "residency")
+            .and_then(|residency| residency.get("rules"))
+            .and_then(Value::as_array)
+            .unwrap_or_else(|| panic!("{overlay}: no residency rules"));
+        for rule in listed {
+            let name = rule["name"].as_str().unwrap().to_owned();
+            rules.entry(name).or_default().push((overlay, rule.clone()));
+        }
+    }
+    assert_eq!(
+        rules["eu-user-data"].len(),
+        2,
+        "the mesh-wide rule must be in every overlay"
+    );
+    for (name, versions) in &rules {
+        for (overlay, rule) in versions {
+            assert_eq!(rule, &versions[0].1, "rule `{name}` differs in {overlay}");
+        }
+    }
+}
+
+#[test]
+fn the_gateway_plugin_routes_without_residency_rules_in_every_build() {
+    for build in BUILDS.iter().filter(|build| **build != "monitoring") {
+        let rendered = shipped::plugins_in_build(build).unwrap();
+        let gateway = named(&rendered, "meshborder-gateway").unwrap();
+        assert!(
+            config(gateway, "residency").is_none(),
+            "{build}: the gateway has residency rules"
+        );
+        let sources = config(gateway, "routing")
+            .and_then(|routing| routing.get("sources"))
+            .and_then(Value::as_array);
+        assert!(
+            sources.is_some_and(|sources| !sources.is_empty()),
+            "{build}: no routing sources"
+        );
+    }
+}
+
+#[test]
+fn production_overlays_pull_one_pinned_oci_image() {
+    for overlay in ["base", "overlays/us-east", "overlays/eu-west"] {
+        let images: BTreeSet<(Option<String>, Option<String>)> = shipped::plugins_in_build(overlay)
+            .unwrap()
+            .into_iter()
+            .map(|plugin| (plugin.spec.url, plugin.spec.sha256))
+            .collect();
+        assert_eq!(
+            images.len(),
+            1,
+            "{overlay}: the WasmPlugins pull different images: {images:?}"
+        );
+        let (url, sha256) = images.into_iter().next().unwrap();
+        assert!(
+            url.unwrap().starts_with("oci://"),
+            "{overlay}: not an OCI URL"
+        );
+        let sha256 = sha256.unwrap_or_default();
+        assert!(
+            (is_crd_sha256(&sha256) && !sha256.is_empty()) || sha256 == SHA256_PLACEHOLDER,
+            "{overlay}: `sha256` {sha256} is neither a digest nor the placeholder"
+        );
+    }
+}
+
+#[test]
+fn the_sha256_placeholder_is_refused_by_istios_crd_pattern() {
+    // The CRD's pattern is `(^$|^[a-f0-9]{64}$)`: the API server refuses anything
+    // else, so a WasmPlugin still carrying the placeholder cannot be applied.
+    assert!(!is_crd_sha256(SHA256_PLACEHOLDER));
+    assert!(is_crd_sha256(&"0123456789abcdef".repeat(4)));
+    assert!(!is_crd_sha256(&"0123456789ABCDEF".repeat(4)));
+}
+
+#[test]
+fn kind_overlays_load_the_filter_from_a_local_file_and_reload_a_crashed_vm() {
+    for overlay in ["overlays/kind-us-east", "overlays/kind-eu-west"] {
+        for plugin in shipped::plugins_in_build(overlay).unwrap() {
+            let id = plugin.id();
+            assert_eq!(
+                plugin.spec.url.as_deref(),
+                Some("file:///var/local/lib/wasm/meshborder_filter.wasm"),
+                "{overlay} {id}"
+            );
+            assert_eq!(
+                plugin.spec.sha256, None,
+                "{overlay} {id}: a file has no digest to pin"
+            );
+            assert_eq!(
+                plugin.spec.fail_strategy,
+                Some(FailStrategy::Reload),
+                "{overlay} {id}"
+            );
+        }
+    }
+    for overlay in ["base", "overlays/us-east", "overlays/eu-west"] {
+        for plugin in shipped::plugins_in_build(overlay).unwrap() {
+            assert_eq!(
+                plugin.spec.fail_strategy,
+                Some(FailStrategy::Close),
+                "{overlay} {}: FAIL_CLOSE works on every supported Istio",
+                plugin.id()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_local_file_is_where_the_kind_clusters_mount_the_release_build() {
+    for cluster in ["kind/us-east.yaml", "kind/eu-west.yaml"] {
+        let path = files::istio_dir().join(cluster);
+        let Resource::KindCluster(kind) =
+            models::check_document(&files::load_single_yaml(&path).unwrap()).unwrap()
+        else {
+            panic!("{cluster} is not a kind cluster");
+        };
+        let mounted = kind
+            .nodes
+            .iter()
+            .flat_map(|node| node.extra_mounts.iter().flatten())
+            .any(|mount| {
+                mount.host_path == "target/wasm32-wasip1/release"
+                    && mount.container_path == "/var/local/lib/wasm"
+            });
+        assert!(
+            mounted,
+            "{cluster}: the release build is not mounted at /var/local/lib/wasm"
+        );
+    }
+}
+
+#[test]
+fn every_routed_region_goes_to_the_subset_of_the_cluster_in_that_region() {
+    let documents = kustomize::build("base").unwrap();
+    let services: Vec<VirtualService> = all_of_kind(&documents, "VirtualService").unwrap();
+    let rules: Vec<DestinationRule> = all_of_kind(&documents, "DestinationRule").unwrap();
+    let plugins = shipped::plugins_in_build("base").unwrap();
+    let clusters = config(named(&plugins, "meshborder").unwrap(), "clusters").unwrap();
+
+    let mut routed = 0;
+    for service in &services {
+        for route in service.spec.http.iter().flatten() {
+            let region = route
+                .match_
+                .iter()
+                .flatten()
+                .filter_map(|condition| {
+                    condition.headers.as_ref()?.get("x-meshborder-route-region")
+                })
+                .find_map(|header| header.exact.clone());
+            for destination in route.route.iter().flatten().map(|route| &route.destination) {
+                let rule = rules
+                    .iter()
+                    .find(|rule| rule.spec.host == destination.host)
+                    .unwrap_or_else(|| panic!("no DestinationRule for {}", destination.host));
+                let Some(subset_name) = &destination.subset else {
+                    assert!(region.is_none(), "a region route without a subset");
+                    continue;
+                };
+                let subset = rule
+                    .spec
+                    .subsets
+                    .iter()
+                    .flatten()
+                    .find(|subset| &subset.name == subset_name)
+                    .unwrap_or_else(|| panic!("no subset `{subset_name}` of {}", destination.host));
+                let cluster = &subset.labels.as_ref().unwrap()["topology.istio.io/cluster"];
+                assert_eq!(
+                    clusters[cluster]["region"].as_str(),
+                    region.as_deref(),
+                    "{}: route to subset `{subset_name}` (cluster {cluster})",
+                    service.metadata.name.as_deref().unwrap()
+                );
+                routed += 1;
+            }
+        }
+    }
+    assert!(routed >= 4, "too few regional routes checked: {routed}");
+}
+
+#[test]
+fn residency_bound_traffic_fails_over_only_inside_its_region_group() {
+    let documents = kustomize::build("base").unwrap();
+    let rules: Vec<DestinationRule> = all_of_kind(&documents, "DestinationRule").unwrap();
+    let plugins = shipped::plugins_in_build("base").unwrap();
+    let sidecar = named(&plugins, "meshborder").unwrap();
+    let eu: Vec<&str> = config(sidecar, "regionGroups").unwrap()["eu"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|region| region.as_str().unwrap())
+        .collect();
+    let rule = rules
+        .iter()
+        .find(|rule| rule.spec.host.starts_with("eu-user-data."))
+        .unwrap();
+    let policy = rule.spec.traffic_policy.as_ref().unwrap();
+    let locality = policy
+        .load_balancer
+        .as_ref()
+        .unwrap()
+        .locality_lb_setting
+        .as_ref()
+        .unwrap();
+    let failover = locality.failover.as_ref().unwrap();
+    assert!(!failover.is_empty());
+    for step in failover {
+        assert!(
+            eu.contains(&step.from.as_str()) && eu.contains(&step.to.as_str()),
+            "eu-user-data fails over from {} to {}, outside the eu group {eu:?}",
+            step.from,
+            step.to
+        );
+    }
+    assert!(
+        policy.outlier_detection.is_some(),
+        "without outlier detection there is no failover"
+    );
+    let clusters = config(sidecar, "clusters").unwrap();
+    for subset in rule.spec.subsets.iter().flatten() {
+        let cluster = &subset.labels.as_ref().unwrap()["topology.istio.io/cluster"];
+        let region = clusters[cluster]["region"].as_str().unwrap();
+        assert!(
+            eu.contains(&region),
+            "subset `{}` is outside the eu group",
+            subset.name
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Metrics enablement for Istio: the stats tags istio/ carries are the ones
+//! envoy-config/ uses, both proxyStatsMatcher variants keep the same stats, the
+//! bootstrap override reaches the pods that run the filter, and a real Envoy set up
+//! as Istio sets up a proxy (the override merged with `--config-yaml`, only our
+//! stats inclusion, no default tags) shows every counter of the contract, under its
+//! name, with its labels.
+
+use std::collections::BTreeSet;
+
+use super::support::envoy::{self, LISTENER, Node};
+use super::support::files;
+use super::support::kustomize;
+use super::support::models::all_of_kind;
+use super::support::models::k8s::ConfigMap;
+use super::support::proxy_stats;
+use super::support::shipped::{self, named};
+use super::support::spec::{self, SPEC_METRICS};
+use super::support::stats_tags;
+use meshborder_e2e::client::Request;
+use meshborder_e2e::paths;
+use meshborder_filter::contract::parse_stat_name;
+use serde_json::json;
+
+#[test]
+fn istio_carries_the_stats_tags_envoy_config_uses() {
+    let envoy_config = stats_tags::envoy_config_lists().unwrap();
+    assert!(
+        !envoy_config.is_empty(),
+        "no stats_tags found in envoy-config/"
+    );
+    let expected = stats_tags::sorted(stats_tags::bootstrap_override().unwrap());
+    let names: BTreeSet<&str> = expected.iter().map(|tag| tag.tag_name.as_str()).collect();
+    assert_eq!(names.len(), expected.len(), "a label with two regexes");
+    assert_eq!(
+        names,
+        BTreeSet::from_iter(spec::all_labels()),
+        "one regex per label of the contract"
+    );
+    for (origin, tags) in envoy_config {
+        assert_eq!(
+            stats_tags::sorted(tags),
+            expected,
+            "{origin} differs from istio/{}",
+            stats_tags::BOOTSTRAP_OVERRIDE
+        );
+    }
+    assert_eq!(
+        stats_tags::sorted(stats_tags::legacy_envoy_filter().unwrap()),
+        expected,
+        "istio/{} differs from istio/{}",
+        stats_tags::LEGACY_ENVOY_FILTER,
+        stats_tags::BOOTSTRAP_OVERRIDE
+    );
+}
+
+#[test]
+fn the_mesh_wide_and_per_pod_stats_matchers_keep_the_same_stats() {
+    let mesh = proxy_stats::mesh_config_matcher().unwrap();
+    // Envoy names a proxy-wasm counter `wasmcustom.<name>` inside; the matcher sees that.
+    assert_eq!(
+        mesh.inclusion_prefixes,
+        Some(vec!["wasmcustom.meshborder.".to_owned()])
+    );
+    for patch in ["metrics/workload-patch.yaml", "metrics/gateway-patch.yaml"] {
+        assert_eq!(
+            proxy_stats::annotation_matcher(patch).unwrap(),
+            mesh,
+            "{patch}"
+        );
+    }
+}
+
+#[test]
+fn every_counter_the_filter_defines_is_a_contract_metric_with_its_labels() {
+    let vm = crate::wasm::fixtures::eu_west().unwrap();
+    let mut seen = BTreeSet::new();
+    for defined in vm.metrics() {
+        let stat = parse_stat_name(&defined.name)
+            .unwrap_or_else(|| panic!("`{}` is not an embedded-tag name", defined.name));
+        let contract = SPEC_METRICS
+            .iter()
+            .find(|metric| metric.stat == stat.base)
+            .unwrap_or_else(|| panic!("`{}` is not in the contract", defined.name));
+        let labels: Vec<&str> = stat.labels.iter().map(|(label, _)| *label).collect();
+        assert_eq!(labels, contract.labels, "{}", defined.name);
+        seen.insert(contract.prometheus);
+    }
+    let all: BTreeSet<&str> = SPEC_METRICS
+        .iter()
+        .map(|metric| metric.prometheus)
+        .collect();
+    assert_eq!(
+        seen, all,
+        "the SPEC configuration defines every counter at configure time"
+    );
+}
+
+#[test]
+fn the_stats_override_reaches_every_proxy_that_runs_the_filter() {
+    let maps: Vec<ConfigMap> =
+        all_of_kind(&kustomize::build("base").unwrap(), "ConfigMap").unwrap();
+    let override_text =
+        files::read(&files::istio_dir().join(stats_tags::BOOTSTRAP_OVERRIDE)).unwrap();
+    let mut namespaces = BTreeSet::new();
+    for map in maps
+        .iter()
+        .filter(|map| map.metadata.name.as_deref() == Some("meshborder-stats-tags"))
+    {
+        // Istio reads exactly this key of the mounted ConfigMap.
+        assert_eq!(
+            map.data.as_ref().unwrap()["custom_bootstrap.json"],
+            override_text
+        );
+        namespaces.insert(map.metadata.namespace.clone().unwrap());
+    }
+    // The sample shop's sidecars, and the ingress gateway.
+    assert_eq!(
+        namespaces,
+        BTreeSet::from(["istio-system".to_owned(), "shop".to_owned()])
+    );
+
+    let workload = proxy_stats::deployment_patch("metrics/workload-patch.yaml").unwrap();
+    let metadata = workload.spec.template.metadata.unwrap();
+    assert_eq!(
+        metadata.annotations.unwrap()["sidecar.istio.io/bootstrapOverride"],
+        "meshborder-stats-tags"
+    );
+    let sidecar = shipped::in_file("base/wasmplugin-sidecar.yaml").unwrap();
+    assert_eq!(
+        metadata.labels.unwrap(),
+        sidecar.spec.selector.unwrap().match_labels,
+        "the pod gets the label the sidecar WasmPlugin selects"
+    );
+
+    // The gateway's injection template ignores the annotation: its patch mounts the
+    // ConfigMap and points ISTIO_BOOTSTRAP_OVERRIDE at the key.
+    let gateway = proxy_stats::deployment_patch("metrics/gateway-patch.yaml").unwrap();
+    let pod = gateway.spec.template.spec.unwrap();
+    let volume = &pod.volumes.unwrap()[0];
+    assert_eq!(
+        volume.config_map.as_ref().unwrap().name,
+        "meshborder-stats-tags"
+    );
+    let proxy = &pod.containers.unwrap()[0];
+    assert_eq!(proxy.name, "istio-proxy");
+    let mount = &proxy.volume_mounts.as_ref().unwrap()[0];
+    assert_eq!(mount.name, volume.name);
+    let variable = &proxy.env.as_ref().unwrap()[0];
+    assert_eq!(variable.name, "ISTIO_BOOTSTRAP_OVERRIDE");
+    assert_eq!(
+        variable.value,
+        format!("{}/custom_bootstrap.json", mount.mount_path)
+    );
+}
+
+#[test]
+fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
+    let wasm = paths::filter_wasm().unwrap();
+    let run_dir = paths::run_dir("istio-metrics").unwrap();
+    let rendered = shipped::plugins_in_build("overlays/us-east").unwrap();
+    let sidecar = named(&rendered, "meshborder").unwrap();
+
+    // As Istio's bootstrap: no default tag extractors, and a stats matcher that
+    // keeps only what is included; here, only what istio/ includes.
+    let prefixes = proxy_stats::mesh_config_matcher()
+        .unwrap()
+        .inclusion_prefixes
+        .unwrap();
+    let patterns: Vec<_> = prefixes
+        .iter()
+        .map(|prefix| json!({ "prefix": prefix }))
+        .collect();
+    let stats = json!({
+        "use_all_default_tags": false,
+        "stats_matcher": { "inclusion_list": { "patterns": patterns } }
+    });
+    let bootstrap =
+        envoy::bootstrap(sidecar, &Node::for_plugin(sidecar), &wasm, Some(stats)).unwrap();
+    let path = envoy::write_json(&run_dir, "istio-like.json", &bootstrap).unwrap();
+    // The file ISTIO_BOOTSTRAP_OVERRIDE points at, passed to Envoy the way Istio's
+    // istio-proxy container passes it.
+    let override_text =
+        files::read(&files::istio_dir().join(stats_tags::BOOTSTRAP_OVERRIDE)).unwrap();
+    let proxy = envoy::start(&path, &override_text, &run_dir).unwrap();
+
+    let denied = Request::get("/users/1")
+        .header("host", "eu-user-data.shop.svc.cluster.local")
+        .send(proxy.listener_addr(LISTENER).unwrap())
+        .unwrap();
+    assert_eq!(denied.status, 403, "{}", denied.text());
+    assert_eq!(
+        denied.header("x-meshborder-denied-by"),
+        Some("eu-user-data")
+    );
+
+    let text = proxy.admin_get("/stats/prometheus").unwrap();
+    assert!(!text.contains("=.="), "a label was not extracted:\n{text}");
+    let samples = proxy_stats::samples(&text, "meshborder").unwrap();
+    let names: BTreeSet<&str> = samples.keys().map(String::as_str).collect();
+    let expected: BTreeSet<&str> = SPEC_METRICS
+        .iter()
+        .map(|metric| metric.prometheus)
+        .collect();
+    assert_eq!(
+        names, expected,
+        "the counters on /stats/prometheus:\n{text}"
+    );
+    for (name, found) in &samples {
+        let labels: BTreeSet<String> = spec::metric(name)
+            .unwrap()
+            .labels
+            .iter()
+            .map(|label| (*label).to_owned())
+            .collect();
+        for sample in found {
+            assert_eq!(sample.labels, labels, "`{}`", sample.line);
+        }
+    }
+    let denial = r#"meshborder_residency_decisions_total{rule="eu-user-data",decision="deny"} 1"#;
+    assert!(
+        text.lines().any(|line| line == denial),
+        "no `{denial}` in:\n{text}"
+    );
+}

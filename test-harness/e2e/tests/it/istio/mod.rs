@@ -1,0 +1,11 @@
+//! The `istio/` material: documents, kustomize builds, plugin configurations in a
+//! real Envoy, metrics and stats tags, PromQL rules and the image recipe.
+
+mod crd_schema;
+mod documents;
+mod image;
+mod kustomize;
+mod metrics;
+mod plugin_config;
+mod prometheus;
+mod support;
