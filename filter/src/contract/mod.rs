@@ -180,4 +180,7 @@ pub mod log_line {
     pub const CONFIGURED: &str = "configured";
     /// Event: the residency guard overrode a routing choice.
     pub const ROUTE_GUARDED: &str = "route_guarded";
+    /// What starts the error line of a configuration the filter refused; the
+    /// reason follows.
+    pub const REFUSED: &str = "meshborder configuration refused: ";
 }

@@ -13,6 +13,7 @@ use proxy_wasm::types::{BufferType, ContextType};
 use super::host::node_facts;
 use super::metrics::Metrics;
 use super::stream::MeshborderStream;
+use crate::contract::log_line::REFUSED;
 use crate::policy::Policy;
 
 /// What every stream of one configuration shares.
@@ -44,14 +45,14 @@ impl RootContext for MeshborderRoot {
         let policy = match Policy::from_json(&config, &node_facts()) {
             Ok(policy) => policy,
             Err(error) => {
-                log::error!("meshborder configuration refused: {error}");
+                log::error!("{REFUSED}{error}");
                 return false;
             }
         };
         let metrics = match Metrics::define_all(&policy) {
             Ok(metrics) => metrics,
             Err(status) => {
-                log::error!("meshborder configuration refused: cannot define metrics: {status:?}");
+                log::error!("{REFUSED}cannot define metrics: {status:?}");
                 return false;
             }
         };

@@ -5,7 +5,7 @@ use std::error::Error;
 use std::fs;
 
 use super::fixtures::{
-    meshborder, meshborder_in, meshborder_with, release_filter, run, scratch, workspace_root, write,
+    filter_wasm, meshborder, meshborder_in, meshborder_with, run, scratch, workspace_root, write,
 };
 
 type TestResult = Result<(), Box<dyn Error>>;
@@ -264,7 +264,7 @@ fn a_copy_of_the_binary_outside_the_checkout_checks_what_it_is_given() -> TestRe
     let dir = scratch("cli-check-elsewhere")?;
     let copy = dir.join("meshborder");
     fs::copy(env!("CARGO_BIN_EXE_meshborder"), &copy)?;
-    let wasm = release_filter()?.origin().canonicalize()?;
+    let wasm = filter_wasm().canonicalize()?;
     let root = workspace_root().canonicalize()?;
     let targets = [root.join("envoy-config"), root.join("istio")];
     let mut args = vec!["--wasm".to_owned(), wasm.to_string_lossy().into_owned()];

@@ -1,12 +1,9 @@
-//! Running the `meshborder` binary in tests, scratch files for it, and the release
-//! filter on the proxy-wasm host for the library's own checks.
+//! Running the `meshborder` binary in tests, and scratch files for it.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-use proxy_wasm_host::{HostError, HostResult, Plugin};
 
 /// The checkout this crate is built from, two levels above it.
 pub fn workspace_root() -> PathBuf {
@@ -14,45 +11,11 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The release filter `make build` makes, or `$MESHBORDER_WASM`.
-pub fn release_filter() -> HostResult<Plugin> {
-    let path = std::env::var_os("MESHBORDER_WASM").map_or_else(
+pub fn filter_wasm() -> PathBuf {
+    std::env::var_os("MESHBORDER_WASM").map_or_else(
         || workspace_root().join("target/wasm32-wasip1/release/meshborder_filter.wasm"),
         PathBuf::from,
-    );
-    if !path.is_file() {
-        return Err(HostError::MissingWasm {
-            path,
-            hint: "run `make build`".to_owned(),
-        });
-    }
-    Plugin::load(path)
-}
-
-/// The release filter with `config`, unconfigured identity.
-pub fn filter(config: &str) -> HostResult<Plugin> {
-    Ok(release_filter()?.config_json(config))
-}
-
-/// The release filter with `config` on a node of `cluster`/`region`.
-pub fn node(config: &str, cluster: &str, region: &str) -> HostResult<Plugin> {
-    Ok(filter(config)?
-        .property(["xds", "node", "metadata", "CLUSTER_ID"], cluster)
-        .property(["xds", "node", "locality", "region"], region))
-}
-
-/// The prefix of every refusal the filter logs.
-pub const REFUSED: &str = "meshborder configuration refused: ";
-
-/// What the filter logged when it refused its configuration, without the
-/// [`REFUSED`] prefix; `Err` when it started, or failed otherwise.
-pub fn refusal(plugin: &Plugin) -> Result<String, String> {
-    match plugin.start() {
-        Err(HostError::ConfigureRejected { reason }) => Ok(reason
-            .strip_prefix(REFUSED)
-            .map_or_else(|| reason.clone(), str::to_owned)),
-        Err(other) => Err(format!("expected a refused configuration, got: {other}")),
-        Ok(_) => Err("the configuration was accepted".to_owned()),
-    }
+    )
 }
 
 /// What a run printed and how it ended.

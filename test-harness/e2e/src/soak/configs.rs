@@ -6,6 +6,7 @@
 //! that the load never meets, so every good one is a change Envoy must apply, and
 //! every good one denies exactly what the shipped one denies.
 
+use meshborder_filter::contract::log_line::REFUSED;
 use serde_json::{Value, json};
 
 use crate::error::Result;
@@ -73,7 +74,7 @@ impl SwapPlan {
             config,
             kind: SwapKind::Bad {
                 refusal: format!(
-                    "meshborder configuration refused: rule `eu-user-data`: \
+                    "{REFUSED}rule `eu-user-data`: \
                      `allowSourceRegions[0]`: unknown region or group `{group}` (known groups: \
                      eu, us; known regions: eu-central-1, eu-west-1, us-east-1, us-west-2); list \
                      a new region in `regionGroups` or `clusters`"

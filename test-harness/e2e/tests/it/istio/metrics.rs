@@ -14,11 +14,10 @@ use super::support::models::all_of_kind;
 use super::support::models::k8s::ConfigMap;
 use super::support::proxy_stats;
 use super::support::shipped::{self, named};
-use super::support::spec::{self, SPEC_METRICS};
 use super::support::stats_tags;
 use meshborder_e2e::client::Request;
 use meshborder_e2e::paths;
-use meshborder_filter::contract::parse_stat_name;
+use meshborder_filter::contract::{label, metric, parse_stat_name};
 use serde_json::json;
 
 #[test]
@@ -33,7 +32,7 @@ fn istio_carries_the_stats_tags_envoy_config_uses() {
     assert_eq!(names.len(), expected.len(), "a label with two regexes");
     assert_eq!(
         names,
-        BTreeSet::from_iter(spec::all_labels()),
+        BTreeSet::from_iter(label::ALL),
         "one regex per label of the contract"
     );
     for (origin, tags) in envoy_config {
@@ -77,7 +76,7 @@ fn every_counter_the_filter_defines_is_a_contract_metric_with_its_labels() {
     for defined in vm.metrics() {
         let stat = parse_stat_name(&defined.name)
             .unwrap_or_else(|| panic!("`{}` is not an embedded-tag name", defined.name));
-        let contract = SPEC_METRICS
+        let contract = metric::ALL
             .iter()
             .find(|metric| metric.stat == stat.base)
             .unwrap_or_else(|| panic!("`{}` is not in the contract", defined.name));
@@ -85,10 +84,7 @@ fn every_counter_the_filter_defines_is_a_contract_metric_with_its_labels() {
         assert_eq!(labels, contract.labels, "{}", defined.name);
         seen.insert(contract.prometheus);
     }
-    let all: BTreeSet<&str> = SPEC_METRICS
-        .iter()
-        .map(|metric| metric.prometheus)
-        .collect();
+    let all: BTreeSet<&str> = metric::ALL.iter().map(|metric| metric.prometheus).collect();
     assert_eq!(
         seen, all,
         "the SPEC configuration defines every counter at configure time"
@@ -197,16 +193,15 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
     assert!(!text.contains("=.="), "a label was not extracted:\n{text}");
     let samples = proxy_stats::samples(&text, "meshborder").unwrap();
     let names: BTreeSet<&str> = samples.keys().map(String::as_str).collect();
-    let expected: BTreeSet<&str> = SPEC_METRICS
-        .iter()
-        .map(|metric| metric.prometheus)
-        .collect();
+    let expected: BTreeSet<&str> = metric::ALL.iter().map(|metric| metric.prometheus).collect();
     assert_eq!(
         names, expected,
         "the counters on /stats/prometheus:\n{text}"
     );
     for (name, found) in &samples {
-        let labels: BTreeSet<String> = spec::metric(name)
+        let labels: BTreeSet<String> = metric::ALL
+            .iter()
+            .find(|metric| metric.prometheus == name)
             .unwrap()
             .labels
             .iter()

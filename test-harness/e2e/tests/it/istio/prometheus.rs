@@ -4,11 +4,11 @@
 //! alert, a price table seeded with $0.02/GB cross-zone and $0.09/GB cross-region,
 //! and a dashboard with the views it names, on a templated data source.
 
+use meshborder_filter::contract::{label, metric};
 use std::collections::BTreeSet;
 
 use super::support::monitoring::{self, all_rules, panel, panels, rule};
 use super::support::promql::{self, Uses};
-use super::support::spec::{self, SPEC_METRICS};
 
 #[test]
 fn every_expression_reads_only_what_the_filter_emits_or_the_rules_record() {
@@ -21,11 +21,11 @@ fn every_expression_reads_only_what_the_filter_emits_or_the_rules_record() {
         .filter(|rule| rule.record.is_some())
         .flat_map(|rule| rule.labels.iter().flatten().map(|(label, _)| label.clone()))
         .collect();
-    let metrics: BTreeSet<String> = SPEC_METRICS
+    let metrics: BTreeSet<String> = metric::ALL
         .iter()
         .map(|metric| metric.prometheus.to_owned())
         .collect();
-    let labels: BTreeSet<String> = spec::all_labels().into_iter().map(str::to_owned).collect();
+    let labels: BTreeSet<String> = label::ALL.into_iter().map(str::to_owned).collect();
 
     let mut expressions: Vec<(String, String)> = all_rules(&rules)
         .map(|rule| {

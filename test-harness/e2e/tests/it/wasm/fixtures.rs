@@ -49,7 +49,7 @@ pub fn us_east() -> HostResult<Vm> {
 }
 
 /// The prefix of every refusal the filter logs.
-pub const REFUSED: &str = "meshborder configuration refused: ";
+pub use meshborder_filter::contract::log_line::REFUSED;
 
 /// What the filter logged when it refused its configuration, without the
 /// [`REFUSED`] prefix; `Err` when it started, or failed otherwise.

@@ -8,4 +8,5 @@ mod metering;
 mod property;
 mod residency;
 mod routing;
+mod shipped;
 mod trust;

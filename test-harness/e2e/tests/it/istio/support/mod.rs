@@ -21,7 +21,6 @@ pub mod monitoring;
 pub mod promql;
 pub mod proxy_stats;
 pub mod shipped;
-pub mod spec;
 pub mod stats_tags;
 
 /// The support's result: an error is a message for the test's failure output.

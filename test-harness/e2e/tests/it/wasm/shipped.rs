@@ -15,7 +15,10 @@ use meshborder_cli::configs::{
 };
 use proxy_wasm_host::{HostResult, Plugin};
 
-use super::fixtures::{filter, node, refusal, release_filter, workspace_root};
+use meshborder_e2e::host::release_filter;
+use meshborder_e2e::paths::workspace_root;
+
+use super::fixtures::{filter, node, refusal};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
