@@ -3,63 +3,14 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
 use meshborder_e2e::paths::workspace_root;
 
 use super::support::crd_schema::CrdSchemas;
+use super::support::crds::{all_releases, minor, release};
 use super::support::files;
-
-/// Istio releases the project supports (istio/README.md, "Versions"), and 1.30.
-const ISTIO_RELEASES: &[&str] = &[
-    "istio-1.22",
-    "istio-1.23",
-    "istio-1.24",
-    "istio-1.25",
-    "istio-1.26",
-    "istio-1.27",
-    "istio-1.28",
-    "istio-1.29",
-    "istio-1.30",
-];
-const PROMETHEUS_OPERATOR: &str = "prometheus-operator-v0.93.0";
-
-fn schema_dir() -> PathBuf {
-    workspace_root().join("test-harness/e2e/crd-schemas")
-}
-
-fn schemas(release: &str) -> CrdSchemas {
-    let dir = schema_dir();
-    CrdSchemas::load(&[
-        dir.join(format!("{release}.json")),
-        dir.join(format!("{PROMETHEUS_OPERATOR}.json")),
-    ])
-    .unwrap_or_else(|err| panic!("{release}: {err}"))
-}
-
-/// Every release's schemas, loaded once for all tests (loading compiles them).
-fn all_releases() -> &'static [CrdSchemas] {
-    static ALL: OnceLock<Vec<CrdSchemas>> = OnceLock::new();
-    ALL.get_or_init(|| ISTIO_RELEASES.iter().map(|r| schemas(r)).collect())
-}
-
-fn release(name: &str) -> &'static CrdSchemas {
-    all_releases()
-        .iter()
-        .find(|s| s.release() == name)
-        .unwrap_or_else(|| panic!("no release {name}"))
-}
-
-/// The minor version of `istio-1.NN`.
-fn minor(schemas: &CrdSchemas) -> u32 {
-    schemas
-        .release()
-        .strip_prefix("istio-1.")
-        .and_then(|m| m.parse().ok())
-        .unwrap_or_else(|| panic!("not an Istio release: {}", schemas.release()))
-}
 
 fn yaml_documents(path: &Path) -> Vec<Value> {
     files::load_yaml(path).unwrap_or_else(|e| panic!("{e}"))

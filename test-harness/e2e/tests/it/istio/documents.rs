@@ -1,6 +1,7 @@
-//! Every file under istio/ loads, and every resource in it matches the typed model
-//! of its kind, patches included, so a misspelt field fails here and not in a
-//! cluster. Also the editor schema that checks `pluginConfig` as it is typed.
+//! Every file under istio/ loads, and every resource in it, patches included, is
+//! accepted by its CRD's schema (Istio's kinds, the `PrometheusRule`) or the model
+//! of its kind (the rest), so a misspelt field fails here and not in a cluster.
+//! Also the editor schema that checks `pluginConfig` as it is typed.
 
 use super::support::files::{self, shown};
 use super::support::models;
@@ -26,13 +27,13 @@ fn every_json_file_under_istio_parses() {
 }
 
 #[test]
-fn every_document_under_istio_matches_the_model_of_its_kind() {
+fn every_document_under_istio_is_accepted_by_its_crd_schema_or_model() {
     let mut kinds = Vec::new();
     for path in files::istio_yaml_files().unwrap() {
         for document in files::load_yaml(&path).unwrap() {
             let resource = models::check_document(&document)
                 .unwrap_or_else(|e| panic!("`{}`: {e}", shown(&path)));
-            kinds.push(resource.kind());
+            kinds.push(resource.kind().to_owned());
         }
     }
     for kind in [
@@ -45,12 +46,12 @@ fn every_document_under_istio_matches_the_model_of_its_kind() {
         "Kustomization",
         "DeploymentPatch",
     ] {
-        assert!(kinds.contains(&kind), "no {kind} was checked");
+        assert!(kinds.iter().any(|k| k == kind), "no {kind} was checked");
     }
 }
 
 #[test]
-fn the_models_reject_a_misspelt_field() {
+fn a_misspelt_field_is_refused_by_the_crd_schema_or_the_model_of_its_kind() {
     let istio = files::istio_dir();
     let first = |path: &str| {
         files::load_yaml(&istio.join(path))

@@ -1,39 +1,64 @@
 //! The GitOps layout renders with a real kustomize: the base, the monitoring
-//! kustomization and every overlay build, every rendered resource matches its typed
-//! model and its CRD's rules, each overlay carries its own cluster's identity, and
-//! the routing resources agree with the plugin configuration they rely on.
+//! kustomization and every overlay build, every rendered resource is accepted by its
+//! CRD's schema on every Istio release the overlay supports, each overlay carries
+//! its own cluster's identity, and the routing resources agree with the plugin
+//! configuration they rely on.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::support::crds;
 use super::support::files;
 use super::support::kustomize::{self, BUILDS};
-use super::support::models::networking::{DestinationRule, VirtualService};
-use super::support::models::wasm_plugin::{FailStrategy, SHA256_PLACEHOLDER, is_crd_sha256};
 use super::support::models::{self, Resource, all_of_kind};
 use super::support::shipped::{self, config, named};
+use super::support::views::networking::{DestinationRule, VirtualService};
+use super::support::views::wasm_plugin::{SHA256_PLACEHOLDER, SOME_DIGEST, pinned};
 use serde_json::Value;
 
+/// The oldest Istio minor release a build supports: the kind overlays use
+/// `FAIL_RELOAD`, which Istio 1.27 introduced.
+fn oldest_minor(build: &str) -> u32 {
+    if build.starts_with("overlays/kind-") {
+        27
+    } else {
+        22
+    }
+}
+
 #[test]
-fn every_kustomization_renders_to_resources_that_match_their_models() {
+fn every_kustomization_renders_to_resources_their_crds_accept_on_every_supported_release() {
     for build in BUILDS {
         let documents = kustomize::build(build).unwrap();
         assert!(!documents.is_empty(), "`{build}` renders nothing");
         for document in &documents {
             let resource = models::check_document(document)
                 .unwrap_or_else(|e| panic!("`kustomize build {build}`: {e}"));
-            if let Resource::WasmPlugin(plugin) = &resource {
-                plugin
-                    .check_complete()
-                    .unwrap_or_else(|e| panic!("`kustomize build {build}`: {e}"));
-            }
             assert!(
                 !matches!(
                     resource,
-                    Resource::Kustomization(_) | Resource::DeploymentPatch(_)
+                    Resource::Kustomization | Resource::DeploymentPatch
                 ),
                 "`{build}` renders a {}",
                 resource.kind()
             );
+            if !matches!(resource, Resource::Crd(_)) {
+                continue;
+            }
+            // The placeholder is refused until an image is pinned (tested below).
+            let pinned = pinned(document);
+            for schemas in crds::all_releases()
+                .iter()
+                .filter(|schemas| crds::minor(schemas) >= oldest_minor(build))
+            {
+                schemas.validate(&pinned).unwrap_or_else(|errors| {
+                    panic!(
+                        "`kustomize build {build}`, {} {}, on {}: {errors:#?}",
+                        resource.kind(),
+                        files::str_at(document, "/metadata/name").unwrap_or("-"),
+                        schemas.release()
+                    )
+                });
+            }
         }
     }
 }
@@ -166,10 +191,11 @@ fn production_overlays_pull_one_pinned_oci_image() {
             url.unwrap().starts_with("oci://"),
             "{overlay}: not an OCI URL"
         );
+        // Its form, when it is not the placeholder, is the CRD's to check (above).
         let sha256 = sha256.unwrap_or_default();
         assert!(
-            (is_crd_sha256(&sha256) && !sha256.is_empty()) || sha256 == SHA256_PLACEHOLDER,
-            "{overlay}: `sha256` {sha256} is neither a digest nor the placeholder"
+            !sha256.is_empty(),
+            "{overlay}: `sha256` is neither a digest nor the placeholder"
         );
     }
 }
@@ -178,9 +204,31 @@ fn production_overlays_pull_one_pinned_oci_image() {
 fn the_sha256_placeholder_is_refused_by_istios_crd_pattern() {
     // The CRD's pattern is `(^$|^[a-f0-9]{64}$)`: the API server refuses anything
     // else, so a WasmPlugin still carrying the placeholder cannot be applied.
-    assert!(!is_crd_sha256(SHA256_PLACEHOLDER));
-    assert!(is_crd_sha256(&"0123456789abcdef".repeat(4)));
-    assert!(!is_crd_sha256(&"0123456789ABCDEF".repeat(4)));
+    let plugin =
+        files::load_single_yaml(&files::istio_dir().join("base/wasmplugin-sidecar.yaml")).unwrap();
+    assert_eq!(
+        files::str_at(&plugin, "/spec/sha256"),
+        Some(SHA256_PLACEHOLDER)
+    );
+    let with = |sha256: &str| {
+        let mut copy = plugin.clone();
+        copy["spec"]["sha256"] = Value::from(sha256);
+        copy
+    };
+    for schemas in crds::all_releases() {
+        let errors = schemas.validate(&plugin).unwrap_err();
+        assert!(
+            errors.iter().all(|e| e.starts_with("/spec/sha256: ")),
+            "{}: {errors:?}",
+            schemas.release()
+        );
+        assert_eq!(schemas.validate(&with(SOME_DIGEST)), Ok(()));
+        assert!(
+            schemas
+                .validate(&with(&SOME_DIGEST.to_ascii_uppercase()))
+                .is_err()
+        );
+    }
 }
 
 #[test]
@@ -198,8 +246,8 @@ fn kind_overlays_load_the_filter_from_a_local_file_and_reload_a_crashed_vm() {
                 "{overlay} {id}: a file has no digest to pin"
             );
             assert_eq!(
-                plugin.spec.fail_strategy,
-                Some(FailStrategy::Reload),
+                plugin.spec.fail_strategy.as_deref(),
+                Some("FAIL_RELOAD"),
                 "{overlay} {id}"
             );
         }
@@ -207,8 +255,8 @@ fn kind_overlays_load_the_filter_from_a_local_file_and_reload_a_crashed_vm() {
     for overlay in ["base", "overlays/us-east", "overlays/eu-west"] {
         for plugin in shipped::plugins_in_build(overlay).unwrap() {
             assert_eq!(
-                plugin.spec.fail_strategy,
-                Some(FailStrategy::Close),
+                plugin.spec.fail_strategy.as_deref(),
+                Some("FAIL_CLOSE"),
                 "{overlay} {}: FAIL_CLOSE works on every supported Istio",
                 plugin.id()
             );

@@ -4,7 +4,6 @@
 //! the filter's `on_configure` on it. A configuration the filter refuses fails.
 
 use super::support::envoy::{self, Node};
-use super::support::models::wasm_plugin::{FailStrategy, PluginPhase, WorkloadMode};
 use super::support::shipped::{self, named};
 use meshborder_e2e::paths;
 use serde_json::Value;
@@ -51,16 +50,9 @@ fn a_plugin_config_the_filter_refuses_fails_the_same_check() {
 #[test]
 fn the_sidecar_plugin_enforces_before_authorization_on_both_sides_and_fails_closed() {
     let plugin = shipped::in_file("base/wasmplugin-sidecar.yaml").unwrap();
-    assert_eq!(plugin.spec.phase, Some(PluginPhase::Authz));
-    assert_eq!(plugin.spec.fail_strategy, Some(FailStrategy::Close));
-    let modes: Vec<Option<WorkloadMode>> = plugin
-        .spec
-        .match_
-        .iter()
-        .flatten()
-        .map(|selector| selector.mode)
-        .collect();
-    assert_eq!(modes, [Some(WorkloadMode::ClientAndServer)]);
+    assert_eq!(plugin.spec.phase.as_deref(), Some("AUTHZ"));
+    assert_eq!(plugin.spec.fail_strategy.as_deref(), Some("FAIL_CLOSE"));
+    assert_eq!(plugin.modes(), [Some("CLIENT_AND_SERVER")]);
     let labels = &plugin.spec.selector.as_ref().unwrap().match_labels;
     assert_eq!(
         labels.get("meshborder").map(String::as_str),
@@ -76,16 +68,9 @@ fn the_sidecar_plugin_enforces_before_authorization_on_both_sides_and_fails_clos
 #[test]
 fn the_gateway_plugin_runs_on_the_client_side_of_the_ingress_gateway() {
     let plugin = shipped::in_file("base/wasmplugin-gateway.yaml").unwrap();
-    let modes: Vec<Option<WorkloadMode>> = plugin
-        .spec
-        .match_
-        .iter()
-        .flatten()
-        .map(|selector| selector.mode)
-        .collect();
     assert_eq!(
-        modes,
-        [Some(WorkloadMode::Client)],
+        plugin.modes(),
+        [Some("CLIENT")],
         "a gateway only sends into the mesh"
     );
     let labels = &plugin.spec.selector.as_ref().unwrap().match_labels;

@@ -190,6 +190,21 @@ impl CrdSchemas {
     /// Every problem found, one line each, as `<JSON pointer>: <message>`, the
     /// pointer `/` standing for the document itself.
     pub fn validate(&self, doc: &Value) -> Result<(), Vec<String>> {
+        self.check(doc, Completeness::Whole)
+    }
+
+    /// Validates a part of a resource, as a kustomize patch holds one: as
+    /// [`CrdSchemas::validate`], except that fields the schema requires may be
+    /// missing (the resource the patch applies to has them).
+    ///
+    /// # Errors
+    ///
+    /// As for [`CrdSchemas::validate`].
+    pub fn validate_patch(&self, doc: &Value) -> Result<(), Vec<String>> {
+        self.check(doc, Completeness::Patch)
+    }
+
+    fn check(&self, doc: &Value, completeness: Completeness) -> Result<(), Vec<String>> {
         let api_version = doc.get("apiVersion").and_then(Value::as_str);
         let kind = doc.get("kind").and_then(Value::as_str);
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
@@ -206,6 +221,11 @@ impl CrdSchemas {
         };
         let mut lines = Vec::new();
         for error in validator.iter_errors(doc) {
+            if completeness == Completeness::Patch
+                && matches!(error.kind(), ValidationErrorKind::Required { .. })
+            {
+                continue;
+            }
             let path = error.instance_path().to_string();
             if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
                 for field in unexpected {
@@ -234,6 +254,15 @@ impl CrdSchemas {
         }
         if lines.is_empty() { Ok(()) } else { Err(lines) }
     }
+}
+
+/// Whether a document is a whole resource or a patch of one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Completeness {
+    /// A whole resource: every required field is there.
+    Whole,
+    /// A patch: required fields may be left to the resource it patches.
+    Patch,
 }
 
 const CEL_KEYWORD: &str = "x-kubernetes-validations";

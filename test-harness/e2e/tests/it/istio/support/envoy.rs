@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::Result;
 use super::files::shown;
-use super::models::wasm_plugin::{FailStrategy, WasmPlugin};
+use super::views::wasm_plugin::WasmPlugin;
 
 /// The name of the listener the bootstraps define.
 pub const LISTENER: &str = "outbound";
@@ -51,10 +51,11 @@ impl Node {
 
 /// Envoy's `failure_policy` for Istio's `failStrategy`, as Istio translates it.
 fn failure_policy(plugin: &WasmPlugin) -> &'static str {
-    match plugin.spec.fail_strategy {
-        None | Some(FailStrategy::Close) => "FAIL_CLOSED",
-        Some(FailStrategy::Open) => "FAIL_OPEN",
-        Some(FailStrategy::Reload) => "FAIL_RELOAD",
+    match plugin.spec.fail_strategy.as_deref() {
+        Some("FAIL_OPEN") => "FAIL_OPEN",
+        Some("FAIL_RELOAD") => "FAIL_RELOAD",
+        // FAIL_CLOSE, Istio's default; the CRD's enum allows nothing else.
+        _ => "FAIL_CLOSED",
     }
 }
 

@@ -4,8 +4,8 @@ use serde_json::Value;
 
 use super::Result;
 use super::files;
-use super::models::prometheus_rule::{PrometheusRule, Rule};
 use super::models::typed;
+use super::views::prometheus_rule::{PrometheusRule, Rule};
 
 /// The PrometheusRule.
 pub fn rules() -> Result<PrometheusRule> {

@@ -6,8 +6,8 @@ use serde_json::Value;
 use super::Result;
 use super::files::{self, shown};
 use super::kustomize::{self, BUILDS};
-use super::models::wasm_plugin::WasmPlugin;
-use super::models::{self, Resource, all_of_kind};
+use super::models::{self, all_of_kind, typed};
+use super::views::wasm_plugin::WasmPlugin;
 
 /// The complete WasmPlugins in istio/'s files (patches, which have no `url`, are
 /// left out), with the file each is in.
@@ -17,10 +17,11 @@ pub fn plugins_in_files() -> Result<Vec<(String, WasmPlugin)>> {
         for document in files::load_yaml(&path)? {
             let resource = models::check_document(&document)
                 .map_err(|e| format!("`{}`: {e}", shown(&path)))?;
-            if let Resource::WasmPlugin(plugin) = resource
-                && plugin.spec.url.is_some()
-            {
-                plugins.push((shown(&path), plugin));
+            if resource.kind() == "WasmPlugin" {
+                let plugin: WasmPlugin = typed(&document)?;
+                if plugin.spec.url.is_some() {
+                    plugins.push((shown(&path), plugin));
+                }
             }
         }
     }
@@ -54,9 +55,10 @@ pub fn named<'a>(plugins: &'a [WasmPlugin], name: &str) -> Result<&'a WasmPlugin
 /// The WasmPlugin in the istio/ file at `path`.
 pub fn in_file(path: &str) -> Result<WasmPlugin> {
     let path = files::istio_dir().join(path);
-    match models::check_document(&files::load_single_yaml(&path)?)? {
-        Resource::WasmPlugin(plugin) => Ok(plugin),
-        other => Err(format!("`{}` holds a {}", shown(&path), other.kind())),
+    let document = files::load_single_yaml(&path)?;
+    match models::check_document(&document)?.kind() {
+        "WasmPlugin" => typed(&document),
+        other => Err(format!("`{}` holds a {other}", shown(&path))),
     }
 }
 

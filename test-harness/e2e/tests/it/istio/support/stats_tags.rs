@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::Result;
 use super::files::{self, shown};
-use super::models::envoy_filter::{ApplyTo, EnvoyFilter, StatsTag, StatsTagsBootstrap};
 use super::models::typed;
+use super::views::envoy_filter::{EnvoyFilter, StatsTag, StatsTagsBootstrap};
 
 /// istio/'s bootstrap override: the one file both ConfigMaps are generated from.
 pub const BOOTSTRAP_OVERRIDE: &str = "base/stats-tags-bootstrap.json";
@@ -31,7 +31,7 @@ pub fn legacy_envoy_filter() -> Result<Vec<StatsTag>> {
     let filter: EnvoyFilter = typed(&files::load_single_yaml(&path)?)?;
     let mut tags = Vec::new();
     for patch in &filter.spec.config_patches {
-        if patch.apply_to != ApplyTo::Bootstrap {
+        if patch.apply_to != "BOOTSTRAP" {
             return Err(format!("`{}`: a patch that is not BOOTSTRAP", shown(&path)));
         }
         let value = patch
