@@ -338,11 +338,7 @@ fn translate(
             CEL_KEYWORD => {
                 let mut evaluated = Vec::new();
                 for rule in value.as_array().into_iter().flatten() {
-                    let text = rule.get("rule").and_then(Value::as_str).unwrap_or_default();
-                    let message = rule
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
+                    let (text, message) = rule_and_message(rule);
                     let transition = reads_old_self(text);
                     rules.push(CelRule {
                         kind: kind.to_owned(),
@@ -513,6 +509,12 @@ struct CompiledRule {
     message: String,
 }
 
+/// The `rule` and `message` of one `x-kubernetes-validations` entry.
+fn rule_and_message(rule: &Value) -> (&str, &str) {
+    let text = |key: &str| rule.get(key).and_then(Value::as_str).unwrap_or_default();
+    (text("rule"), text("message"))
+}
+
 fn cel_keyword_factory<'a>(
     _parent: &'a Map<String, Value>,
     value: &'a Value,
@@ -520,11 +522,7 @@ fn cel_keyword_factory<'a>(
 ) -> Result<Box<dyn for<'i> Keyword<'i>>, ValidationError<'a>> {
     let mut compiled = Vec::new();
     for rule in value.as_array().into_iter().flatten() {
-        let text = rule.get("rule").and_then(Value::as_str).unwrap_or_default();
-        let message = rule
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let (text, message) = rule_and_message(rule);
         let program = cel::Program::compile(text).map_err(|err| {
             ValidationError::schema(format!("CEL rule `{text}` does not compile: {err}"))
         })?;
