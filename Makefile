@@ -31,8 +31,10 @@ optimize_wasm = $(WASM_OPT) $(WASM_OPT_FLAGS) target/wasm32-wasip1/release/deps/
   -o target/wasm32-wasip1/release/$(1).wasm.tmp \
   && mv target/wasm32-wasip1/release/$(1).wasm.tmp target/wasm32-wasip1/release/$(1).wasm
 
-BUILD_WASM := cargo build --release --target wasm32-wasip1 -p meshborder-filter \
-  && $(call optimize_wasm,meshborder_filter)
+# The no-op filter is built beside it, the same way: the config storm of make test and
+# make soak, and make bench, compare meshborder with it.
+BUILD_WASM := cargo build --release --target wasm32-wasip1 -p meshborder-filter -p meshborder-bench-noop \
+  && $(call optimize_wasm,meshborder_filter) && $(call optimize_wasm,meshborder_bench_noop)
 
 # The end-to-end tests and the demo find Envoy here.
 export MESHBORDER_ENVOY := $(VENV)/bin/envoy
@@ -211,7 +213,7 @@ soak: setup-rust setup-envoy setup-oha build
 # harness in release mode); run it on an otherwise idle machine: the load average
 # is written down with the figures. wrk is Debian's package (setup-bench installs
 # it as root); without it the bench uses oha, which make setup installs. The no-op
-# filter is built and optimised as make build ships meshborder. ARGS= passes
+# filter is built and optimised by make build, as meshborder is. ARGS= passes
 # options, e.g. ARGS='--variant mine=other.wasm' to run another build in the rounds.
 .PHONY: setup-bench bench
 
@@ -228,6 +230,4 @@ setup-bench:
 	fi
 
 bench: setup setup-bench build
-	cargo build --release --target wasm32-wasip1 -p meshborder-bench-noop
-	$(call optimize_wasm,meshborder_bench_noop)
 	cargo run --release --quiet -p meshborder-e2e --features wasm-host --bin meshborder-bench -- $(ARGS)

@@ -1,11 +1,14 @@
-//! Envoy counters: defined through proxy-wasm under the names the engine gives them,
-//! their ids cached so a request only increments. Residency and unknown-source
-//! counters are defined at configure time; cross-cluster counters per source label
+//! Envoy counters: the ids of one configuration's counters, under the names the
+//! engine gives them, so a request only increments. Residency and unknown-source
+//! counters are looked up at configure time; cross-cluster counters per source label
 //! set, the configured clusters up front and others on first sight, within the bound
-//! the engine's meter keeps.
+//! the engine's meter keeps. Each name is defined with the host once per VM
+//! ([`super::defined`]), not once per configuration.
 
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{MetricType, Status};
+use proxy_wasm::types::Status;
+
+use super::defined;
 
 use crate::contract::metric::UNKNOWN_SOURCE;
 use crate::policy::{Meter, Mode, Policy, Source};
@@ -33,7 +36,7 @@ pub struct Metrics {
 }
 
 fn define(name: &str) -> Result<u32, Status> {
-    hostcalls::define_metric(MetricType::Counter, name)
+    defined::counter(name)
 }
 
 impl Metrics {

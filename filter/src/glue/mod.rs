@@ -3,6 +3,7 @@
 //! through `proxy_wasm::hostcalls` so every failure is a `Result`, never a panic.
 
 mod abi;
+mod defined;
 mod host;
 mod metrics;
 mod root;

@@ -1,5 +1,5 @@
 //! The root context: reads the plugin configuration and the node identity, compiles
-//! the policy and defines the metrics, once per configuration. A refused
+//! the policy and looks up its counters (defined once per VM), once per configuration. A refused
 //! configuration returns false with the reason logged at error level, so Envoy keeps
 //! the last good one.
 

@@ -11,6 +11,8 @@
 //!   deterministic cost;
 //! - [`soak`]: load through the mesh while eu-west's filter config is swapped, and
 //!   the books checked afterwards;
+//! - [`storm`]: configuration pushes under a request loop, and the memory each
+//!   push leaves behind, meshborder beside the no-op filter;
 //! - [`ports`], [`paths`], [`error`]: where things listen, where files are, what failed;
 //! - [`workload`]: the performance workload.
 
@@ -39,6 +41,7 @@ pub mod prometheus;
 pub mod render;
 pub mod soak;
 pub mod steady;
+pub mod storm;
 pub mod tls;
 pub mod topology;
 pub mod upstream;

@@ -65,6 +65,25 @@ pub fn filter_wasm_path() -> PathBuf {
     )
 }
 
+/// The no-op filter's release build, `meshborder_bench_noop.wasm` next to the
+/// filter's: the baseline the storm and the bench compare meshborder with.
+pub fn noop_wasm() -> Result<PathBuf> {
+    let path = noop_wasm_path();
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(HarnessError::Missing {
+            what: format!("the no-op filter at `{}`", path.display()),
+            hint: "run `make build` (it builds the no-op filter too)".to_owned(),
+        })
+    }
+}
+
+/// Where the no-op filter's release build is looked for.
+pub fn noop_wasm_path() -> PathBuf {
+    workspace_root().join("target/wasm32-wasip1/release/meshborder_bench_noop.wasm")
+}
+
 /// A fresh, empty directory under `target/meshborder-runs/` for one run's rendered
 /// configs and logs, kept afterwards for inspection. The process id keeps parallel
 /// test binaries apart; `label` keeps the tests of one binary apart.

@@ -116,6 +116,13 @@ impl MetricStore {
         }
     }
 
+    /// How many ids have been handed out: one per `proxy_define_metric` call, since
+    /// a name defined again gets a new id, as in Envoy, which keeps each for the
+    /// VM's life.
+    pub fn definitions(&self) -> usize {
+        self.ids.len()
+    }
+
     /// Every metric, in the order first defined.
     pub fn all(&self) -> &[Metric] {
         &self.metrics

@@ -172,6 +172,12 @@ impl Vm {
         self.state().metrics.all()
     }
 
+    /// How many times the plugin called `proxy_define_metric`, whatever the names:
+    /// Envoy keeps an id for each call as long as the VM lives.
+    pub fn metric_definitions(&self) -> usize {
+        self.state().metrics.definitions()
+    }
+
     /// The counter defined under exactly this name, 0 when it was never defined;
     /// see [`Vm::try_counter_named`].
     pub fn counter_named(&self, name: &str) -> u64 {

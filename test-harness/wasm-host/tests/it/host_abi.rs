@@ -195,6 +195,23 @@ fn metric_ids_carry_their_type_and_counters_only_go_up() -> HostResult<()> {
 }
 
 #[test]
+fn a_name_defined_twice_is_one_metric_with_two_ids() -> HostResult<()> {
+    let configure = "
+      (call $report (call $define (i32.const 0) (i32.const 220) (i32.const 3) (i32.const 312)))
+      (call $report (i32.load (i32.const 312)))
+      (call $report (call $define (i32.const 0) (i32.const 220) (i32.const 3) (i32.const 312)))
+      (call $report (i32.load (i32.const 312)))
+      (call $report (call $increment (i32.const 4) (i64.const 1)))
+      (call $report (call $increment (i32.const 8) (i64.const 2)))";
+    let vm = probe(configure, "", "", "")?.start()?;
+    assert_eq!(reports(&vm), ["00", "04", "00", "08", "00", "00"]);
+    assert_eq!(vm.metric_definitions(), 2);
+    assert_eq!(vm.metrics().len(), 1);
+    assert_eq!(vm.counter_named("key"), 3);
+    Ok(())
+}
+
+#[test]
 fn shared_data_checks_its_compare_and_swap_token() -> HostResult<()> {
     let configure = "
       (call $report (call $get_shared (i32.const 220) (i32.const 3) (i32.const 300) (i32.const 304) (i32.const 308)))

@@ -105,9 +105,7 @@ fn run(cli: &Cli) -> BenchResult<()> {
     let machine = machine::Machine::read(generator_version)?;
     let artifacts = Artifacts {
         meshborder: paths::filter_wasm()?,
-        noop: cli.noop_wasm.clone().unwrap_or_else(|| {
-            paths::workspace_root().join("target/wasm32-wasip1/release/meshborder_bench_noop.wasm")
-        }),
+        noop: cli.noop_wasm.clone().unwrap_or_else(paths::noop_wasm_path),
         variants: cli.variant.clone(),
         only: cli.only.clone(),
     };

@@ -4,6 +4,7 @@
 
 mod compose;
 mod config_rules;
+mod config_storm;
 mod config_validate;
 mod gateway;
 mod gateway_config;

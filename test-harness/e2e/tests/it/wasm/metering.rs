@@ -231,3 +231,54 @@ fn configured_counters_exist_at_zero_before_any_request() -> HostResult<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_counter_is_defined_once_per_vm_however_often_it_is_reconfigured() -> HostResult<()> {
+    let mut vm = eu_west()?;
+    exchange(&mut vm, "ap-south", Some(1_u64.into()), Some(1_u64.into()))?;
+    let defined = vm.metric_definitions();
+    let moved = SPEC_CONFIG.replace(r#""eu-user-data", "eu-user-data.*""#, r#""eu-data""#);
+    assert_ne!(moved, SPEC_CONFIG);
+
+    for config in [SPEC_CONFIG, &moved, SPEC_CONFIG] {
+        vm.reconfigure(config.as_bytes().to_vec())?;
+        exchange(&mut vm, "ap-south", Some(1_u64.into()), Some(1_u64.into()))?;
+    }
+
+    assert_eq!(vm.metric_definitions(), defined, "{:#?}", vm.metrics());
+    assert_eq!(
+        requests(&vm, "ap-south"),
+        4,
+        "counting went on across the updates"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_new_rule_name_defines_only_its_own_counters() -> HostResult<()> {
+    let mut vm = eu_west()?;
+    let defined = vm.metric_definitions();
+    let renamed = SPEC_CONFIG.replace(
+        r#"{ "name": "eu-user-data","#,
+        r#"{ "name": "eu-user-records","#,
+    );
+    assert_ne!(renamed, SPEC_CONFIG);
+
+    vm.reconfigure(renamed.as_bytes().to_vec())?;
+
+    assert_eq!(
+        vm.metric_definitions(),
+        defined + 2,
+        "a deny and an audit counter"
+    );
+    let kept = [
+        (label::RULE, "eu-user-data"),
+        (label::DECISION, value::DENY),
+    ];
+    assert_eq!(
+        vm.try_counter(metric::RESIDENCY_DECISIONS.prometheus, &kept),
+        Some(0),
+        "the retired rule's counter stays, as Envoy keeps it"
+    );
+    Ok(())
+}
