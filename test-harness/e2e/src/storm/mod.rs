@@ -17,11 +17,17 @@
 
 mod configs;
 mod figures;
+mod phase;
 mod run;
 
 pub use configs::{AUDITED_HOST, AUDITED_PATH, AUDITED_RULE, RuleNames, StormConfigs};
 pub use figures::{CounterReading, PerPush, StormReport, kib};
+pub use phase::StormPhase;
 pub use run::run;
+
+/// The most memory a push may keep with meshborder beyond what it keeps with the
+/// no-op filter, in bytes.
+pub const ALLOWANCE: f64 = 1024.0;
 
 /// How to storm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

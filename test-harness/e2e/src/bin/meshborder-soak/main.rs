@@ -1,9 +1,12 @@
 //! `meshborder-soak` (run by `make soak`): a bounded load with `oha` through the
 //! mesh, us-east's outbound sidecar to eu-west's inbound sidecar over mTLS, while
 //! eu-west's filter config is swapped every second, alternating a config the
-//! filter refuses and one it accepts. Prints the run's figures and every check,
-//! and writes them to SOAK.md (`--report`) with the machine they were measured on;
-//! exits 0 when all pass, 1 when one fails, 2 when the soak could not run.
+//! filter refuses and one it accepts. Then the config storm: hundreds of good
+//! configs pushed one after the other under a request loop, with meshborder and
+//! with the no-op filter, and the memory each push keeps. Prints the figures and
+//! every check, and writes them to SOAK.md (`--report`) with the machine they were
+//! measured on; exits 0 when all pass, 1 when one fails, 2 when a phase could not
+//! run.
 //!
 //! The mesh's configs and logs, and oha's output, are kept in the run directory
 //! (`target/meshborder-soak/` unless told otherwise).
@@ -16,6 +19,7 @@ use std::time::Duration;
 use clap::Parser;
 use meshborder_e2e::machine::{self, Machine};
 use meshborder_e2e::soak::{self, SoakOptions, SoakReport};
+use meshborder_e2e::storm::StormPhase;
 use meshborder_e2e::{HarnessError, paths};
 
 /// Soak the mesh: load through us-east to eu-west while eu-west's filter config is
@@ -36,6 +40,9 @@ struct Cli {
     /// at least 2).
     #[arg(long)]
     warmup: Option<u64>,
+    /// Config pushes measured in each storm, after its warm-up.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(50..=20000))]
+    storm_pushes: u32,
     /// Where the configs, logs and oha's output go (emptied first).
     #[arg(long, value_name = "DIR")]
     run_dir: Option<PathBuf>,
@@ -73,53 +80,80 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match soak::run(&options) {
-        Ok(report) => {
-            print!("{report}");
-            if let Err(e) = write_report(&report_file, &machine, &cli_line(&options), &report) {
-                eprintln!("meshborder-soak: {e}");
-                return ExitCode::from(2);
-            }
-            println!("report written to {}", report_file.display());
-            if report.passed() {
-                println!("soak passed");
-                ExitCode::SUCCESS
-            } else {
-                println!("soak FAILED");
-                ExitCode::FAILURE
-            }
-        }
+    let report = match soak::run(&options) {
+        Ok(report) => report,
         Err(e) => {
             eprintln!("meshborder-soak: {e}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
         }
+    };
+    print!("{report}");
+    println!(
+        "meshborder-soak: config storms of {} pushes each",
+        cli.storm_pushes
+    );
+    let storms = match StormPhase::run(cli.storm_pushes, &options.run_dir.join("storm")) {
+        Ok(storms) => storms,
+        Err(e) => {
+            eprintln!("meshborder-soak: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    print!("{storms}");
+    let command = cli_line(&options, cli.storm_pushes);
+    if let Err(e) = write_report(&report_file, &machine, &command, &report, &storms) {
+        eprintln!("meshborder-soak: {e}");
+        return ExitCode::from(2);
+    }
+    println!("report written to {}", report_file.display());
+    if report.passed() && storms.passed() {
+        println!("soak passed");
+        ExitCode::SUCCESS
+    } else {
+        println!("soak FAILED");
+        ExitCode::FAILURE
     }
 }
 
 /// The command that reproduces the run.
-fn cli_line(options: &SoakOptions) -> String {
+fn cli_line(options: &SoakOptions, storm_pushes: u32) -> String {
     format!(
-        "make soak SOAK_SECONDS={} SOAK_RATE={}",
+        "make soak SOAK_SECONDS={} SOAK_RATE={} STORM_PUSHES={storm_pushes}",
         options.load.duration.as_secs(),
         options.load.rate
     )
 }
 
-/// SOAK.md: where, when and how the run was made, then its figures and checks as
-/// the binary printed them.
+/// SOAK.md: where, when and how the run was made, then the figures and checks of
+/// both phases as the binary printed them.
 fn write_report(
     file: &Path,
     machine: &Machine,
     command: &str,
     report: &SoakReport,
+    storms: &StormPhase,
 ) -> Result<(), HarnessError> {
-    let verdict = if report.passed() { "passed" } else { "FAILED" };
+    let verdict = if report.passed() && storms.passed() {
+        "passed"
+    } else {
+        "FAILED"
+    };
     let text = format!(
         "# Soak report\n\n\
          Written by `{command}` on {date}, at {commit}, on {cores} cores ({model}); \
          Envoy {envoy}, load from {oha}; load average before the run: {load}. \
          Every figure below is from this one run; the soak {verdict}.\n\n\
-         ```text\n{report}```\n",
+         ## Load through config swaps\n\n\
+         ```text\n{report}```\n\n\
+         ## Config storm\n\n\
+         Good configs pushed one after the other through a watched ECDS file to one \
+         Envoy (one worker) under a request loop, each waited for until applied; \
+         memory kept per push is the least-squares slope of Envoy's heap (tcmalloc's \
+         allocated bytes) plus the wasm VMs' linear memory, sampled every {every} \
+         pushes after {warmup} of warm-up.\n\n\
+         ```text\n{storms}```\n",
+        every = storms.kept.options.sample_every,
+        warmup = storms.kept.options.warmup,
         date = machine.date,
         commit = machine.commit,
         cores = machine.cores,

@@ -8,10 +8,7 @@
 use std::sync::OnceLock;
 
 use meshborder_e2e::paths;
-use meshborder_e2e::storm::{self, StormOptions, StormReport, kib};
-
-/// The most a push may leave meshborder beyond what it leaves the no-op filter.
-const ALLOWANCE: f64 = 1024.0;
+use meshborder_e2e::storm::{self, ALLOWANCE, StormOptions, StormReport, kib};
 
 /// meshborder's storm and the no-op filter's, run once for every test here.
 fn storms() -> &'static (StormReport, StormReport) {
