@@ -79,14 +79,35 @@ pub mod metric {
         metric!("residency_decisions_total", &[label::RULE, label::DECISION]);
     /// Inbound requests whose source could not be established.
     pub const UNKNOWN_SOURCE: Metric = metric!("unknown_source_total", &[]);
+    /// Bytes of requests and responses whose established source zone is not the
+    /// local zone, counted inbound.
+    pub const XZONE_BYTES: Metric = metric!(
+        "xzone_bytes_total",
+        &[
+            label::DIRECTION,
+            label::SOURCE_ZONE,
+            label::DESTINATION_ZONE
+        ]
+    );
+    /// Requests counted in [`XZONE_BYTES`].
+    pub const XZONE_REQUESTS: Metric = metric!(
+        "xzone_requests_total",
+        &[label::SOURCE_ZONE, label::DESTINATION_ZONE]
+    );
+    /// Inbound requests whose cluster tag contradicted the peer's certificate,
+    /// labelled with the certificate's cluster.
+    pub const TAG_MISMATCH: Metric = metric!("tag_mismatch_total", &[label::SOURCE_CLUSTER]);
 
-    /// Every metric the filter defines. The contract names more (zone, tag
-    /// mismatch and TCP counters) that the filter does not implement yet.
-    pub const ALL: [Metric; 4] = [
+    /// Every metric the filter defines. The contract names more (the TCP
+    /// counters) that the filter does not implement yet.
+    pub const ALL: [Metric; 7] = [
         XCLUSTER_BYTES,
         XCLUSTER_REQUESTS,
         RESIDENCY_DECISIONS,
         UNKNOWN_SOURCE,
+        XZONE_BYTES,
+        XZONE_REQUESTS,
+        TAG_MISMATCH,
     ];
 }
 
@@ -106,9 +127,13 @@ pub mod label {
     pub const RULE: &str = "rule";
     /// `deny` or `audit`.
     pub const DECISION: &str = "decision";
+    /// The caller's zone.
+    pub const SOURCE_ZONE: &str = "source_zone";
+    /// The local zone.
+    pub const DESTINATION_ZONE: &str = "destination_zone";
 
     /// Every label the filter writes.
-    pub const ALL: [&str; 7] = [
+    pub const ALL: [&str; 9] = [
         DIRECTION,
         SOURCE_CLUSTER,
         SOURCE_REGION,
@@ -116,6 +141,8 @@ pub mod label {
         DESTINATION_REGION,
         RULE,
         DECISION,
+        SOURCE_ZONE,
+        DESTINATION_ZONE,
     ];
 }
 
@@ -180,6 +207,14 @@ pub mod log_line {
     pub const CONFIGURED: &str = "configured";
     /// Event: the residency guard overrode a routing choice.
     pub const ROUTE_GUARDED: &str = "route_guarded";
+    /// Event: a certificate-bound caller's cluster tag named another cluster.
+    pub const TAG_MISMATCH: &str = "tag_mismatch";
+    /// What the overruled cluster tag said, in a [`TAG_MISMATCH`] line.
+    pub const CLAIMED_CLUSTER: &str = "claimedCluster";
+    /// The peer's URI SAN, in a [`TAG_MISMATCH`] line.
+    pub const PEER: &str = "peer";
+    /// How many lines of the same event were not written since the last one.
+    pub const SUPPRESSED: &str = "suppressed";
     /// What starts the error line of a configuration the filter refused; the
     /// reason follows.
     pub const REFUSED: &str = "meshborder configuration refused: ";

@@ -87,3 +87,14 @@ pub fn remove_request_header(name: &str) {
 pub fn log_line(level: LogLevel, line: &str) {
     let _ignored = hostcalls::log(level, line);
 }
+
+/// The host's clock in nanoseconds since the Unix epoch; 0 when it cannot be read,
+/// so a rate limit on it lets only the first line through.
+pub fn now_nanos() -> u64 {
+    hostcalls::get_current_time()
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |since| {
+            u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+        })
+}

@@ -2,7 +2,7 @@
 //! engine gives them, so a request only increments. Residency and unknown-source
 //! counters are looked up at configure time; cross-cluster counters per source label
 //! set, the configured clusters up front and others on first sight, within the bound
-//! the engine's meter keeps. Each name is defined with the host once per VM
+//! the engine's meter keeps; cross-zone counters on first sight, likewise. Each name is defined with the host once per VM
 //! ([`super::defined`]), not once per configuration.
 
 use proxy_wasm::hostcalls;
@@ -11,11 +11,11 @@ use proxy_wasm::types::Status;
 use super::defined;
 
 use crate::contract::metric::UNKNOWN_SOURCE;
-use crate::policy::{Meter, Mode, Policy, Source};
+use crate::policy::{BorderStats, Meter, Mode, Policy, Source};
 
-/// The counters of one source label set.
+/// The three counters of one border's source label set.
 #[derive(Debug, Clone, Copy)]
-pub struct XclusterIds {
+pub struct BorderIds {
     /// `direction=request` bytes.
     pub request_bytes: u32,
     /// `direction=response` bytes.
@@ -32,7 +32,9 @@ pub struct Metrics {
     unknown_source: u32,
     meter: Meter,
     /// By the meter's label-set number; `None` until defined.
-    xcluster: Vec<Option<XclusterIds>>,
+    xcluster: Vec<Option<BorderIds>>,
+    /// By the meter's zone label-set number; `None` until defined.
+    xzone: Vec<Option<BorderIds>>,
 }
 
 fn define(name: &str) -> Result<u32, Status> {
@@ -49,13 +51,17 @@ impl Metrics {
         let meter = policy.meter();
         let mut xcluster = Vec::with_capacity(meter.label_sets());
         for number in 0..meter.label_sets() {
-            xcluster.push(Some(define_xcluster(&meter, number)?));
+            xcluster.push(Some(define_border(meter.xcluster_stats(number))?));
+        }
+        for cluster in policy.bindable_clusters() {
+            define(&policy.tag_mismatch_stat(cluster))?;
         }
         Ok(Self {
             decisions,
             unknown_source: define(UNKNOWN_SOURCE.stat)?,
             meter,
             xcluster,
+            xzone: Vec::new(),
         })
     }
 
@@ -78,30 +84,56 @@ impl Metrics {
     }
 
     /// The cross-cluster counters of `source`, defining them on first sight.
-    pub fn xcluster_ids(&mut self, source: &Source<'_>) -> Result<XclusterIds, Status> {
+    pub fn xcluster_ids(&mut self, source: &Source<'_>) -> Result<BorderIds, Status> {
         let number = self.meter.label_set(source);
-        if let Some(Some(ids)) = self.xcluster.get(number) {
-            return Ok(*ids);
-        }
-        let ids = define_xcluster(&self.meter, number)?;
-        if self.xcluster.len() <= number {
-            self.xcluster.resize(number + 1, None);
-        }
-        if let Some(slot) = self.xcluster.get_mut(number) {
-            *slot = Some(ids);
-        }
-        Ok(ids)
+        let stats = |meter: &Meter| meter.xcluster_stats(number);
+        cached(&mut self.xcluster, number, || stats(&self.meter))
+    }
+
+    /// The cross-zone counters of `source`, defining them on first sight.
+    pub fn xzone_ids(&mut self, source: &Source<'_>) -> Result<BorderIds, Status> {
+        let number = self.meter.zone_set(source);
+        let stats = |meter: &Meter| meter.xzone_stats(number);
+        cached(&mut self.xzone, number, || stats(&self.meter))
     }
 }
 
-/// Defines the counters of label set `number`.
-fn define_xcluster(meter: &Meter, number: usize) -> Result<XclusterIds, Status> {
-    let stats = meter.xcluster_stats(number).ok_or(Status::NotFound)?;
-    Ok(XclusterIds {
+/// The ids in `slots` at `number`, defined from `stats` when not there yet.
+fn cached(
+    slots: &mut Vec<Option<BorderIds>>,
+    number: usize,
+    stats: impl FnOnce() -> Option<BorderStats>,
+) -> Result<BorderIds, Status> {
+    if let Some(Some(ids)) = slots.get(number) {
+        return Ok(*ids);
+    }
+    let ids = define_border(stats())?;
+    if slots.len() <= number {
+        slots.resize(number + 1, None);
+    }
+    if let Some(slot) = slots.get_mut(number) {
+        *slot = Some(ids);
+    }
+    Ok(ids)
+}
+
+/// Defines the three counters of one label set.
+fn define_border(stats: Option<BorderStats>) -> Result<BorderIds, Status> {
+    let stats = stats.ok_or(Status::NotFound)?;
+    Ok(BorderIds {
         request_bytes: define(&stats.request_bytes)?,
         response_bytes: define(&stats.response_bytes)?,
         requests: define(&stats.requests)?,
     })
+}
+
+/// Counts one tag mismatch of certificate cluster `cluster`: a rare event, so the
+/// name is built and looked up here rather than kept.
+pub fn count_tag_mismatch(policy: &Policy, cluster: &str) {
+    match define(&policy.tag_mismatch_stat(cluster)) {
+        Ok(id) => increment(id, 1),
+        Err(status) => log::warn!("could not define the tag mismatch counter: {status:?}"),
+    }
 }
 
 /// Adds `by` to a counter; a failure is logged, never fatal. Adding 0 is skipped:

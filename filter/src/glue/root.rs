@@ -14,7 +14,7 @@ use super::host::node_facts;
 use super::metrics::Metrics;
 use super::stream::MeshborderStream;
 use crate::contract::log_line::REFUSED;
-use crate::policy::Policy;
+use crate::policy::{OncePerSecond, Policy};
 
 /// What every stream of one configuration shares.
 pub struct Shared {
@@ -22,6 +22,8 @@ pub struct Shared {
     pub policy: Policy,
     /// Counter ids; mutable because new source clusters are defined on first sight.
     pub metrics: RefCell<Metrics>,
+    /// At most one `tag_mismatch` line a second on this worker.
+    pub mismatch_log: RefCell<OncePerSecond>,
 }
 
 /// The root context of the filter.
@@ -60,6 +62,7 @@ impl RootContext for MeshborderRoot {
         self.shared = Some(Rc::new(Shared {
             policy,
             metrics: RefCell::new(metrics),
+            mismatch_log: RefCell::default(),
         }));
         true
     }

@@ -12,7 +12,7 @@ use super::host::{
     self, CONNECTION_MTLS, LEGACY_LISTENER_DIRECTION, LISTENER_DIRECTION, PEER_URI_SAN,
     REQUEST_TOTAL_SIZE, RESPONSE_TOTAL_SIZE,
 };
-use super::metrics::{XclusterIds, increment};
+use super::metrics::{BorderIds, count_tag_mismatch, increment};
 use super::root::Shared;
 use crate::contract::{header, reply};
 use crate::policy::{Direction, HeaderOp, Mode, Peer, RequestFacts, Verdict};
@@ -20,7 +20,8 @@ use crate::policy::{Direction, HeaderOp, Mode, Peer, RequestFacts, Verdict};
 /// One HTTP stream.
 pub struct MeshborderStream {
     shared: Rc<Shared>,
-    metered: Option<XclusterIds>,
+    /// The counters `on_log` adds this stream's bytes to: cross-cluster, cross-zone.
+    metered: [Option<BorderIds>; 2],
 }
 
 impl MeshborderStream {
@@ -28,7 +29,7 @@ impl MeshborderStream {
     pub fn new(shared: Rc<Shared>) -> Self {
         Self {
             shared,
-            metered: None,
+            metered: [None, None],
         }
     }
 }
@@ -76,14 +77,16 @@ impl HttpContext for MeshborderStream {
     }
 
     fn on_log(&mut self) {
-        let Some(ids) = self.metered else {
+        if self.metered.iter().all(Option::is_none) {
             return;
-        };
+        }
         let request = host::property_u64(REQUEST_TOTAL_SIZE).unwrap_or(0);
         let response = host::property_u64(RESPONSE_TOTAL_SIZE).unwrap_or(0);
-        increment(ids.request_bytes, request);
-        increment(ids.response_bytes, response);
-        increment(ids.requests, 1);
+        for ids in self.metered.iter().flatten() {
+            increment(ids.request_bytes, request);
+            increment(ids.response_bytes, response);
+            increment(ids.requests, 1);
+        }
     }
 }
 
@@ -94,12 +97,32 @@ impl MeshborderStream {
         {
             metrics.count_unknown_source();
         }
-        if verdict.metered {
-            self.metered = shared
-                .metrics
+        if (verdict.metered || verdict.zone_metered)
+            && let Ok(mut metrics) = shared.metrics.try_borrow_mut()
+        {
+            let source = &verdict.source;
+            self.metered = [
+                verdict
+                    .metered
+                    .then(|| metrics.xcluster_ids(source).ok())
+                    .flatten(),
+                verdict
+                    .zone_metered
+                    .then(|| metrics.xzone_ids(source).ok())
+                    .flatten(),
+            ];
+        }
+        if let Some(mismatch) = &verdict.mismatch {
+            count_tag_mismatch(&shared.policy, mismatch.cluster);
+            let admitted = shared
+                .mismatch_log
                 .try_borrow_mut()
                 .ok()
-                .and_then(|mut metrics| metrics.xcluster_ids(&verdict.source).ok());
+                .and_then(|mut limiter| limiter.admit(host::now_nanos()));
+            if let Some(held_back) = admitted {
+                let line = shared.policy.tag_mismatch_line(mismatch, held_back);
+                host::log_line(LogLevel::Warn, &line);
+            }
         }
         if let Some(decision) = &verdict.decision {
             let level = match decision.mode {

@@ -10,18 +10,19 @@ use super::error::{ConfigError, Problem};
 use super::fast_hash::FastMap;
 use super::headers::{HeaderNames, IndexedHeaders, SerializedHeaders};
 use super::host_index::HostIndex;
-use super::identity::{LocalIdentity, NodeFacts, TrustedPeers};
+use super::identity::{LocalIdentity, NodeFacts, Overrides};
 use super::matchers::{HostPattern, PathPattern};
 use super::names::check_name;
 use super::needs::Needs;
 use super::regions::RegionCatalog;
 use super::residency::ResidencyRule;
 use super::routing::{Routing, compile_header_name};
+use super::trust::TrustedPeers;
 use crate::contract::header;
 use crate::json::error_path;
 
-/// Largest accepted `metrics.maxClusters`.
-const MAX_CLUSTER_LABELS: u32 = 1024;
+/// Largest accepted `metrics.maxClusters` and `metrics.maxZones`.
+const MAX_LABELS: u32 = 1024;
 
 /// Everything a request needs, built once.
 #[derive(Debug)]
@@ -44,6 +45,8 @@ pub struct Policy {
     pub(super) routing: Option<Routing>,
     /// `metrics.maxClusters`.
     pub(super) max_cluster_labels: usize,
+    /// `metrics.maxZones`.
+    pub(super) max_zone_labels: usize,
     /// The headers a request is read for, in one pass.
     pub(super) header_names: HeaderNames,
 }
@@ -71,18 +74,19 @@ impl Policy {
         if let Some(region) = &config.region {
             check_name("region", region)?;
         }
-        let identity = LocalIdentity::resolve(
-            config.cluster.as_deref(),
-            config.region.as_deref(),
-            node,
-            |c| clusters.get(c).cloned(),
-        )?;
+        let overrides = Overrides {
+            cluster: config.cluster.as_deref(),
+            region: config.region.as_deref(),
+            zone: config.zone.as_deref(),
+        };
+        let identity = LocalIdentity::resolve(overrides, node, |c| clusters.get(c).cloned())?;
         let extra_regions = clusters
             .values()
             .map(String::as_str)
             .chain(identity.region.as_deref());
         let catalog = RegionCatalog::build(&config.region_groups, extra_regions)?;
-        let trusted = TrustedPeers::compile(&config.trusted_peers)?;
+        let known_clusters: Vec<&str> = config.clusters.keys().map(String::as_str).collect();
+        let trusted = TrustedPeers::compile(&config.trusted_peers, &known_clusters)?;
 
         let mut rules = Vec::new();
         let mut host_index = HostIndex::default();
@@ -117,6 +121,7 @@ impl Policy {
             header::SOURCE_REGION,
             header::ROUTE_REGION,
             header::REQUEST_ID,
+            header::SOURCE_ZONE,
         ]);
         let routing = config
             .routing
@@ -124,14 +129,19 @@ impl Policy {
             .map(|r| Routing::compile(r, &catalog, &mut header_names))
             .transpose()?;
 
-        if config.metrics.max_clusters > MAX_CLUSTER_LABELS {
-            return Err(ConfigError::new(
-                "metrics.maxClusters",
-                Problem::TooLarge {
-                    value: config.metrics.max_clusters,
-                    max: MAX_CLUSTER_LABELS,
-                },
-            ));
+        for (path, value) in [
+            ("metrics.maxClusters", config.metrics.max_clusters),
+            ("metrics.maxZones", config.metrics.max_zones),
+        ] {
+            if value > MAX_LABELS {
+                return Err(ConfigError::new(
+                    path,
+                    Problem::TooLarge {
+                        value,
+                        max: MAX_LABELS,
+                    },
+                ));
+            }
         }
 
         let needs = Needs::new(
@@ -150,6 +160,7 @@ impl Policy {
             host_index,
             routing,
             max_cluster_labels: usize::try_from(config.metrics.max_clusters).unwrap_or(usize::MAX),
+            max_zone_labels: usize::try_from(config.metrics.max_zones).unwrap_or(usize::MAX),
         })
     }
 

@@ -8,8 +8,10 @@
 //! and a test fails when it drifts from these types.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 /// The meshborder plugin configuration (the JSON Istio passes as `pluginConfig`).
 #[derive(Debug, Default, Deserialize)]
@@ -20,6 +22,8 @@ pub struct PluginConfig {
     pub cluster: Option<String>,
     /// Overrides the region read from node locality.
     pub region: Option<String>,
+    /// Overrides the zone read from node locality.
+    pub zone: Option<String>,
     /// Known clusters and their regions.
     #[serde(default)]
     pub clusters: BTreeMap<String, ClusterConfig>,
@@ -29,9 +33,10 @@ pub struct PluginConfig {
     /// Which side of the border this filter instance sits on.
     #[serde(default)]
     pub direction: DirectionSetting,
-    /// SPIFFE URI patterns whose tags are believed on inbound.
+    /// The mTLS peers believed on inbound, in order: a SPIFFE URI pattern whose tags
+    /// are believed, or one that also says which cluster the peer is in.
     #[serde(default)]
-    pub trusted_peers: Vec<String>,
+    pub trusted_peers: Vec<TrustedPeerConfig>,
     /// Data-residency rules.
     pub residency: Option<ResidencyConfig>,
     /// Regional routing.
@@ -48,6 +53,59 @@ pub struct PluginConfig {
 pub struct ClusterConfig {
     /// The region the cluster runs in.
     pub region: String,
+}
+
+/// One `trustedPeers` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
+#[cfg_attr(test, serde(untagged))]
+pub enum TrustedPeerConfig {
+    /// A SPIFFE URI pattern (`*` one path segment). With one `{cluster}` trust-domain
+    /// label or path segment, the captured text is the peer's cluster; without, the
+    /// peer's tags are believed.
+    Pattern(String),
+    /// A pattern and the cluster every peer it matches belongs to.
+    Bound(BoundPeerConfig),
+}
+
+/// `{ "peer": ..., "cluster": ... }`: the peer's cluster is `cluster`, whatever a
+/// header says.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
+#[serde(deny_unknown_fields)]
+pub struct BoundPeerConfig {
+    /// A SPIFFE URI pattern, as in a string entry (no `{cluster}`).
+    pub peer: String,
+    /// The cluster; it must be listed in `clusters`.
+    pub cluster: String,
+}
+
+/// A string or an object, told apart by what the JSON holds, so an object's errors
+/// (an unknown or missing field) are reported as such rather than as "no variant
+/// matched".
+impl<'de> Deserialize<'de> for TrustedPeerConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = TrustedPeerConfig;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SPIFFE URI pattern, or an object with `peer` and `cluster`")
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(TrustedPeerConfig::Pattern(value.to_owned()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                BoundPeerConfig::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(TrustedPeerConfig::Bound)
+            }
+        }
+
+        deserializer.deserialize_any(EntryVisitor)
+    }
 }
 
 /// `direction`: where the filter sits relative to the border.
@@ -176,13 +234,19 @@ pub struct RouteSourceConfig {
 pub struct MetricsConfig {
     /// Most distinct source clusters that get a label of their own.
     #[serde(default = "default_max_clusters")]
+    #[cfg_attr(test, schemars(range(max = 1024)))]
     pub max_clusters: u32,
+    /// Most distinct source zones that get a label of their own.
+    #[serde(default = "default_max_zones")]
+    #[cfg_attr(test, schemars(range(max = 1024)))]
+    pub max_zones: u32,
 }
 
 impl Default for MetricsConfig {
     fn default() -> Self {
         Self {
             max_clusters: default_max_clusters(),
+            max_zones: default_max_zones(),
         }
     }
 }
@@ -196,4 +260,11 @@ pub const DEFAULT_MAX_CLUSTERS: u32 = 64;
 
 fn default_max_clusters() -> u32 {
     DEFAULT_MAX_CLUSTERS
+}
+
+/// Default of `metrics.maxZones`.
+pub const DEFAULT_MAX_ZONES: u32 = 64;
+
+fn default_max_zones() -> u32 {
+    DEFAULT_MAX_ZONES
 }

@@ -3,14 +3,15 @@
 
 use super::compiled::Policy;
 use super::config::Mode;
-use super::headers::{HeaderNames, HeaderSlot, RequestHeaders};
-use super::identity::{Direction, Peer, Source, SourceKind, establish_inbound_source};
+use super::headers::{HeaderNames, HeaderSlot, Lookup, RequestHeaders};
+use super::identity::{Direction, Established, Peer, Source, SourceKind, establish_inbound_source};
 use super::matchers::{canonical_host, path_without_query};
 use super::report::{DecisionParties, LoggedRequest, decision_line, deny_body, guard_line};
 use super::residency::{Parties, RequestLine, Violation};
+use super::trust::PeerMatch;
 use crate::contract::header::{
     ROUTE_REGION as ROUTE_REGION_HEADER, SOURCE_CLUSTER as SOURCE_CLUSTER_HEADER,
-    SOURCE_REGION as SOURCE_REGION_HEADER,
+    SOURCE_REGION as SOURCE_REGION_HEADER, SOURCE_ZONE as SOURCE_ZONE_HEADER,
 };
 use crate::contract::value::UNKNOWN;
 
@@ -34,10 +35,10 @@ pub enum HeaderOp<'a> {
     Remove(&'static str),
 }
 
-/// At most three header changes: two tags and the route.
+/// At most four header changes: three tags and the route.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HeaderOps<'a> {
-    ops: [Option<HeaderOp<'a>>; 3],
+    ops: [Option<HeaderOp<'a>>; 4],
 }
 
 impl<'a> HeaderOps<'a> {
@@ -73,6 +74,19 @@ pub struct Denial<'a> {
     pub body: String,
 }
 
+/// A certificate-bound caller whose cluster tag named another cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TagMismatch<'a> {
+    /// The cluster the certificate binds, which the tag is rewritten to.
+    pub cluster: &'a str,
+    /// What the tag said; `None` when it was repeated or not UTF-8.
+    pub claimed: Option<&'a str>,
+    /// The peer's URI SAN.
+    pub peer: &'a str,
+    /// The request's `x-request-id`, when it has one.
+    pub request_id: Option<&'a str>,
+}
+
 /// Everything the glue must do for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict<'a> {
@@ -89,8 +103,16 @@ pub struct Verdict<'a> {
     pub decision: Option<RuleDecision>,
     /// Log line when the residency guard overrode the routing choice.
     pub guard_log: Option<String>,
+    /// The `trustedPeers` entry the peer matched (inbound).
+    pub peer: Option<PeerMatch<'a>>,
+    /// Set when a certificate-bound caller's cluster tag named another cluster.
+    pub mismatch: Option<TagMismatch<'a>>,
     /// Whether the request crossed a cluster border inbound and is metered.
     pub metered: bool,
+    /// Whether the request crossed a zone border inbound and is metered: its caller
+    /// is established and its zone (or `unknown`) is not the local zone, which is
+    /// known.
+    pub zone_metered: bool,
     /// Whether the caller of an inbound request is unknown.
     pub unknown_source: bool,
 }
@@ -103,34 +125,50 @@ impl Policy {
     ) -> Verdict<'a> {
         let headers = facts.headers;
         let mut ops = HeaderOps::default();
-        let source = match facts.direction {
+        let established = match facts.direction {
             Direction::Outbound => {
-                ops.push(HeaderOp::Set(SOURCE_CLUSTER_HEADER, &self.identity.cluster));
-                ops.push(match &self.identity.region {
-                    Some(region) => HeaderOp::Set(SOURCE_REGION_HEADER, region),
-                    None => HeaderOp::Remove(SOURCE_REGION_HEADER),
-                });
-                Source {
-                    kind: SourceKind::Local,
-                    cluster: Some(&self.identity.cluster),
-                    region: self.identity.region.as_deref(),
+                let identity = &self.identity;
+                ops.push(HeaderOp::Set(SOURCE_CLUSTER_HEADER, &identity.cluster));
+                for (name, value) in [
+                    (SOURCE_REGION_HEADER, identity.region.as_deref()),
+                    (SOURCE_ZONE_HEADER, identity.zone.as_deref()),
+                ] {
+                    ops.push(value.map_or(HeaderOp::Remove(name), |v| HeaderOp::Set(name, v)));
+                }
+                Established {
+                    source: Source {
+                        kind: SourceKind::Local,
+                        cluster: Some(&identity.cluster),
+                        region: identity.region.as_deref(),
+                        zone: identity.zone.as_deref(),
+                    },
+                    peer: None,
+                    contradicting_tag: None,
                 }
             }
             Direction::Inbound => {
                 let names = &self.header_names;
-                let source =
+                let established =
                     establish_inbound_source(&self.trusted, facts.peer, headers, names, |c| {
                         self.table_region(c)
                     });
-                inbound_tag_ops(&mut ops, &source, headers, names);
-                source
+                inbound_tag_ops(&mut ops, &established.source, headers, names);
+                established
             }
         };
+        let source = established.source;
 
         let mut lookalikes = Vec::new();
-        headers.lookalikes(SOURCE_CLUSTER_HEADER, &mut lookalikes);
-        headers.lookalikes(SOURCE_REGION_HEADER, &mut lookalikes);
+        for name in [
+            SOURCE_CLUSTER_HEADER,
+            SOURCE_REGION_HEADER,
+            SOURCE_ZONE_HEADER,
+        ] {
+            headers.lookalikes(name, &mut lookalikes);
+        }
 
+        let inbound = facts.direction == Direction::Inbound;
+        let local_zone = self.identity.zone.as_deref();
         let mut verdict = Verdict {
             source,
             header_ops: HeaderOps::default(),
@@ -138,8 +176,22 @@ impl Policy {
             denial: None,
             decision: None,
             guard_log: None,
-            metered: facts.direction == Direction::Inbound
-                && source.cluster != Some(self.identity.cluster.as_str()),
+            peer: established.peer,
+            mismatch: established.contradicting_tag.and_then(|claimed| {
+                Some(TagMismatch {
+                    cluster: source.cluster?,
+                    claimed,
+                    peer: facts.peer.uri_san?,
+                    request_id: headers
+                        .slot(&self.header_names, HeaderSlot::REQUEST_ID)
+                        .as_str(),
+                })
+            }),
+            metered: inbound && source.cluster != Some(self.identity.cluster.as_str()),
+            zone_metered: inbound
+                && source.is_established_inbound()
+                && local_zone.is_some()
+                && source.zone != local_zone,
             unknown_source: source.kind == SourceKind::Unknown,
         };
 
@@ -282,31 +334,40 @@ impl Policy {
     }
 }
 
-/// Inbound: keep a believed tag (with its region made consistent), strip the rest.
+/// Inbound: keep believed tags (the region made consistent), rewrite what a
+/// certificate contradicts, strip the rest.
 fn inbound_tag_ops<'a, H: RequestHeaders + ?Sized>(
     ops: &mut HeaderOps<'a>,
     source: &Source<'a>,
     headers: &H,
     names: &HeaderNames,
 ) {
-    let incoming_region = headers.slot(names, HeaderSlot::SOURCE_REGION);
-    match source.kind {
-        SourceKind::Trusted => match source.region {
-            Some(region) if incoming_region.as_str() != Some(region) => {
-                ops.push(HeaderOp::Set(SOURCE_REGION_HEADER, region));
+    let incoming = |slot| headers.slot(names, slot);
+    let (cluster, region, zone) = (
+        incoming(HeaderSlot::SOURCE_CLUSTER),
+        incoming(HeaderSlot::SOURCE_REGION),
+        incoming(HeaderSlot::SOURCE_ZONE),
+    );
+    let make =
+        |ops: &mut HeaderOps<'a>, name, incoming: Lookup<'_>, value: Option<&'a str>| match value {
+            Some(value) if incoming.as_str() != Some(value) => {
+                ops.push(HeaderOp::Set(name, value));
             }
-            None if incoming_region.is_present() => {
-                ops.push(HeaderOp::Remove(SOURCE_REGION_HEADER))
-            }
+            None if incoming.is_present() => ops.push(HeaderOp::Remove(name)),
             _ => {}
-        },
+        };
+    match source.kind {
+        SourceKind::Trusted | SourceKind::Bound => {
+            if source.kind == SourceKind::Bound {
+                make(ops, SOURCE_CLUSTER_HEADER, cluster, source.cluster);
+            }
+            make(ops, SOURCE_REGION_HEADER, region, source.region);
+            make(ops, SOURCE_ZONE_HEADER, zone, source.zone);
+        }
         SourceKind::Unknown | SourceKind::Local => {
-            if headers.slot(names, HeaderSlot::SOURCE_CLUSTER).is_present() {
-                ops.push(HeaderOp::Remove(SOURCE_CLUSTER_HEADER));
-            }
-            if incoming_region.is_present() {
-                ops.push(HeaderOp::Remove(SOURCE_REGION_HEADER));
-            }
+            make(ops, SOURCE_CLUSTER_HEADER, cluster, None);
+            make(ops, SOURCE_REGION_HEADER, region, None);
+            make(ops, SOURCE_ZONE_HEADER, zone, None);
         }
     }
 }

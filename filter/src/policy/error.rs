@@ -69,6 +69,15 @@ pub(super) enum Problem {
         /// The code it repeats.
         same_as: String,
     },
+    /// A `trustedPeers` entry names a cluster the `clusters` table lacks.
+    UnknownCluster {
+        /// The value.
+        value: String,
+        /// The clusters of the table, sorted.
+        known: Vec<String>,
+    },
+    /// A `{ "peer", "cluster" }` entry whose pattern also captures the cluster.
+    CaptureAndCluster,
     /// A number above its limit.
     TooLarge {
         /// The value.
@@ -186,6 +195,14 @@ impl fmt::Display for Problem {
             Self::DuplicateCountry { value, same_as } => write!(
                 f,
                 "duplicate country code `{value}` (the same as `{same_as}`: codes are case-insensitive)"
+            ),
+            Self::UnknownCluster { value, known: clusters } => write!(
+                f,
+                "unknown cluster `{value}` (known clusters: {}); list it in `clusters` with its region",
+                known(clusters)
+            ),
+            Self::CaptureAndCluster => f.write_str(
+                "a pattern with `{cluster}` cannot also have a `cluster`: use one or the other to say which cluster the peer is in",
             ),
             Self::TooLarge { value, max } => {
                 write!(f, "`{value}` is too large (expected at most {max})")

@@ -243,9 +243,11 @@ impl HeaderSlot {
     pub(super) const ROUTE_REGION: Self = Self(5);
     /// `x-request-id`.
     pub(super) const REQUEST_ID: Self = Self(6);
+    /// The source-zone tag.
+    pub(super) const SOURCE_ZONE: Self = Self(7);
 }
 
-/// The header names the policy reads by value, compiled once: the seven of
+/// The header names the policy reads by value, compiled once: the eight of
 /// [`HeaderSlot`], then those of the routing sources. A request's headers are then
 /// read in one pass ([`IndexedHeaders`]) instead of once per name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,7 +259,7 @@ pub struct HeaderNames {
 
 impl HeaderNames {
     /// The names of the [`HeaderSlot`] constants, in their order (lowercase).
-    pub(super) fn new(fixed: [&str; 7]) -> Self {
+    pub(super) fn new(fixed: [&str; 8]) -> Self {
         let mut names = Self {
             names: Vec::with_capacity(SLOTS),
             by_length: [0; BY_LENGTH],

@@ -2,13 +2,14 @@
 //!
 //! The local identity is resolved once at configure time from config overrides, the
 //! `xds.node` properties (Envoy >= 1.33) and the legacy `node` ones. The caller is
-//! established per request: outbound it is the local identity; inbound it is the
-//! tag of an mTLS peer that matches `trustedPeers`, and unknown otherwise.
+//! established per request: outbound it is the local identity; inbound it is what
+//! the certificate of an mTLS peer that matches `trustedPeers` binds, or else that
+//! peer's tags, and unknown otherwise.
 
 use super::error::ConfigError;
-use super::headers::{HeaderNames, HeaderSlot, RequestHeaders};
-use super::matchers::PeerPattern;
+use super::headers::{HeaderNames, HeaderSlot, Lookup, RequestHeaders};
 use super::names::{check_name, is_valid_name};
+use super::trust::{PeerMatch, TrustedPeers};
 
 /// Node facts read from one generation of property paths.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,8 +46,7 @@ impl LocalIdentity {
     /// Resolves the identity: config overrides, then `xds.node`, then legacy `node`;
     /// a region still unknown comes from the `clusters` table via `table_region`.
     pub(super) fn resolve(
-        config_cluster: Option<&str>,
-        config_region: Option<&str>,
+        config: Overrides<'_>,
         node: &NodeFacts,
         table_region: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
@@ -56,21 +56,35 @@ impl LocalIdentity {
                 .or_else(|| non_empty(xds))
                 .or_else(|| non_empty(legacy))
         };
-        let cluster = pick(config_cluster, &node.xds.cluster, &node.legacy.cluster)
+        let cluster = pick(config.cluster, &node.xds.cluster, &node.legacy.cluster)
             .ok_or_else(ConfigError::no_cluster)?;
         check_name("cluster", &cluster)?;
-        let region = pick(config_region, &node.xds.region, &node.legacy.region)
+        let region = pick(config.region, &node.xds.region, &node.legacy.region)
             .or_else(|| table_region(&cluster));
         if let Some(region) = &region {
             check_name("region", region)?;
         }
-        let zone = pick(None, &node.xds.zone, &node.legacy.zone);
+        let zone = pick(config.zone, &node.xds.zone, &node.legacy.zone);
+        if let Some(zone) = &zone {
+            check_name("zone", zone)?;
+        }
         Ok(Self {
             cluster,
             region,
             zone,
         })
     }
+}
+
+/// The `cluster`, `region` and `zone` fields of the configuration.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Overrides<'a> {
+    /// `cluster`.
+    pub(super) cluster: Option<&'a str>,
+    /// `region`.
+    pub(super) region: Option<&'a str>,
+    /// `zone`.
+    pub(super) zone: Option<&'a str>,
 }
 
 fn non_empty(value: &Option<String>) -> Option<String> {
@@ -129,8 +143,10 @@ impl Peer<'_> {
 pub enum SourceKind {
     /// Outbound: the caller is this cluster.
     Local,
-    /// Inbound from a trusted mTLS peer whose tag is believed.
+    /// Inbound from a trusted mTLS peer whose tags are believed.
     Trusted,
+    /// Inbound from an mTLS peer whose certificate says its cluster.
+    Bound,
     /// Inbound, but the caller could not be established.
     Unknown,
 }
@@ -144,6 +160,8 @@ pub struct Source<'a> {
     pub cluster: Option<&'a str>,
     /// The caller's region; `None` when it cannot be established.
     pub region: Option<&'a str>,
+    /// The caller's zone, from its tag; `None` when it has none or is not believed.
+    pub zone: Option<&'a str>,
 }
 
 impl Source<'_> {
@@ -152,66 +170,75 @@ impl Source<'_> {
         kind: SourceKind::Unknown,
         cluster: None,
         region: None,
+        zone: None,
     };
+
+    /// Whether the caller was established from a trusted peer (its tags, or its
+    /// certificate).
+    pub fn is_established_inbound(&self) -> bool {
+        matches!(self.kind, SourceKind::Trusted | SourceKind::Bound)
+    }
 }
 
-/// The compiled `trustedPeers` list.
-#[derive(Debug, Clone, Default)]
-pub(super) struct TrustedPeers {
-    patterns: Vec<PeerPattern>,
-}
-
-impl TrustedPeers {
-    /// Compiles the patterns.
-    pub(super) fn compile(raw: &[String]) -> Result<Self, ConfigError> {
-        let patterns = raw
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                PeerPattern::parse(p).map_err(|e| ConfigError::new(format!("trustedPeers[{i}]"), e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { patterns })
-    }
-
-    /// Whether anybody is trusted at all; when not, no peer property is worth reading.
-    pub(super) fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
-
-    /// How many patterns there are.
-    pub(super) fn len(&self) -> usize {
-        self.patterns.len()
-    }
-
-    /// Whether this peer's tags may be believed.
-    fn trusts(&self, peer: Peer<'_>) -> bool {
-        peer.mtls
-            && peer
-                .uri_san
-                .is_some_and(|san| self.patterns.iter().any(|p| p.matches(san)))
-    }
+/// An inbound caller as established, and what the verdict reports besides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Established<'a> {
+    /// The caller.
+    pub(super) source: Source<'a>,
+    /// The `trustedPeers` entry the peer matched.
+    pub(super) peer: Option<PeerMatch<'a>>,
+    /// For a certificate-bound caller whose cluster tag names another cluster:
+    /// that tag's value (`None` inside when it is repeated or not UTF-8).
+    pub(super) contradicting_tag: Option<Option<&'a str>>,
 }
 
 /// Establishes the caller of an inbound request. `table_region` looks a cluster up in
-/// the `clusters` table; the region header is only used when the table lacks it.
-/// `names` are the policy's header names, whose slots hold the tags.
+/// the `clusters` table; the region header is only used when the table lacks it, and
+/// never for a certificate-bound caller. `names` are the policy's header names, whose
+/// slots hold the tags.
 pub(super) fn establish_inbound_source<'a, H: RequestHeaders + ?Sized>(
-    trusted: &TrustedPeers,
-    peer: Peer<'_>,
+    trusted: &'a TrustedPeers,
+    peer: Peer<'a>,
     headers: &'a H,
     names: &HeaderNames,
     table_region: impl Fn(&str) -> Option<&'a str>,
-) -> Source<'a> {
-    if !trusted.trusts(peer) {
-        return Source::UNKNOWN;
-    }
-    let Some(cluster) = headers
-        .slot(names, HeaderSlot::SOURCE_CLUSTER)
+) -> Established<'a> {
+    let unknown = |peer| Established {
+        source: Source::UNKNOWN,
+        peer,
+        contradicting_tag: None,
+    };
+    let Some(matched) = trusted.identify(peer) else {
+        return unknown(None);
+    };
+    let tag = headers.slot(names, HeaderSlot::SOURCE_CLUSTER);
+    let zone = headers
+        .slot(names, HeaderSlot::SOURCE_ZONE)
         .as_str()
-        .filter(|c| is_valid_name(c))
-    else {
-        return Source::UNKNOWN;
+        .filter(|z| is_valid_name(z));
+    if let Some(cluster) = matched.bound {
+        let Some(region) = table_region(cluster) else {
+            return unknown(Some(matched));
+        };
+        let contradicting_tag = match tag {
+            Lookup::Missing => None,
+            Lookup::One(value) if value == cluster.as_bytes() => None,
+            Lookup::One(value) => Some(std::str::from_utf8(value).ok()),
+            Lookup::Repeated => Some(None),
+        };
+        return Established {
+            source: Source {
+                kind: SourceKind::Bound,
+                cluster: Some(cluster),
+                region: Some(region),
+                zone,
+            },
+            peer: Some(matched),
+            contradicting_tag,
+        };
+    }
+    let Some(cluster) = tag.as_str().filter(|c| is_valid_name(c)) else {
+        return unknown(Some(matched));
     };
     let region = table_region(cluster).or_else(|| {
         headers
@@ -219,9 +246,14 @@ pub(super) fn establish_inbound_source<'a, H: RequestHeaders + ?Sized>(
             .as_str()
             .filter(|r| is_valid_name(r))
     });
-    Source {
-        kind: SourceKind::Trusted,
-        cluster: Some(cluster),
-        region,
+    Established {
+        source: Source {
+            kind: SourceKind::Trusted,
+            cluster: Some(cluster),
+            region,
+            zone,
+        },
+        peer: Some(matched),
+        contradicting_tag: None,
     }
 }

@@ -1,8 +1,8 @@
-//! Host, path and peer matchers, compiled once from config patterns.
+//! Host and path matchers, compiled once from config patterns (peer patterns are in
+//! `peer_pattern`).
 //!
 //! Hosts compare case-insensitively with the port and one trailing dot removed.
-//! Paths compare case-sensitively without the query string. Peer patterns are
-//! SPIFFE URIs where `*` stands for exactly one path segment.
+//! Paths compare case-sensitively without the query string.
 
 use super::error::Problem;
 
@@ -212,74 +212,5 @@ fn hex_value(c: u8) -> Option<u8> {
         b'a'..=b'f' => Some(c - b'a' + 10),
         b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
-    }
-}
-
-/// A compiled `trustedPeers` entry: `spiffe://<trust domain>/<segment>/...`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PeerPattern {
-    trust_domain: String,
-    segments: Vec<PeerSegment>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum PeerSegment {
-    Any,
-    Literal(String),
-}
-
-const PEER_EXPECTED: &str =
-    "a SPIFFE URI such as `spiffe://cluster.local/ns/*/sa/*`, where `*` is one whole path segment";
-
-impl PeerPattern {
-    /// Parses one `trustedPeers` entry.
-    pub fn parse(raw: &str) -> Result<Self, Problem> {
-        let bad = || Problem::bad("peer pattern", raw, PEER_EXPECTED);
-        let rest = raw.strip_prefix("spiffe://").ok_or_else(bad)?;
-        let (domain, path) = rest.split_once('/').ok_or_else(bad)?;
-        if domain.is_empty() || domain.contains('*') || path.is_empty() {
-            return Err(bad());
-        }
-        let mut segments = Vec::new();
-        for segment in path.split('/') {
-            segments.push(match segment {
-                "" => return Err(bad()),
-                "*" => PeerSegment::Any,
-                s if s.contains('*') => return Err(bad()),
-                s => PeerSegment::Literal(s.to_owned()),
-            });
-        }
-        Ok(Self {
-            trust_domain: domain.to_ascii_lowercase(),
-            segments,
-        })
-    }
-
-    /// Whether a peer's URI SAN matches: the trust domain case-insensitively, each
-    /// path segment exactly, `*` any one non-empty segment, and no extra segments.
-    pub fn matches(&self, uri: &str) -> bool {
-        let Some(rest) = uri.strip_prefix("spiffe://") else {
-            return false;
-        };
-        let Some((domain, path)) = rest.split_once('/') else {
-            return false;
-        };
-        if !domain.eq_ignore_ascii_case(&self.trust_domain) {
-            return false;
-        }
-        let mut given = path.split('/');
-        for expected in &self.segments {
-            let Some(segment) = given.next() else {
-                return false;
-            };
-            let ok = match expected {
-                PeerSegment::Any => !segment.is_empty(),
-                PeerSegment::Literal(literal) => segment == literal,
-            };
-            if !ok {
-                return false;
-            }
-        }
-        given.next().is_none()
     }
 }

@@ -4,13 +4,17 @@
 //! Names carry their labels in Istio's embedded-tag form (`contract::stat_name`),
 //! which the `stats_tags` shipped in envoy-config/ turn into Prometheus labels. A
 //! label value comes from the config, the local identity, or a trusted peer's tag;
-//! at most `metrics.maxClusters` source clusters get a label of their own. The glue
-//! defines each name once and counts by the id the host returns.
+//! at most `metrics.maxClusters` source clusters, and `metrics.maxZones` source
+//! zones, get a label of their own. The glue defines each name once per VM and
+//! counts by the id the host returns.
 
 use super::compiled::Policy;
 use super::fast_hash::{FastMap, FastSet};
 use super::identity::{Source, SourceKind};
-use crate::contract::metric::{RESIDENCY_DECISIONS, XCLUSTER_BYTES, XCLUSTER_REQUESTS};
+use crate::contract::metric::{
+    RESIDENCY_DECISIONS, TAG_MISMATCH, XCLUSTER_BYTES, XCLUSTER_REQUESTS, XZONE_BYTES,
+    XZONE_REQUESTS,
+};
 use crate::contract::value::{AUDIT, DENY, OTHER, REQUEST, RESPONSE, UNKNOWN};
 use crate::contract::{label, stat_name};
 
@@ -23,9 +27,10 @@ pub struct DecisionStats {
     pub audit: String,
 }
 
-/// The cross-cluster counters of one source label set.
+/// The three counters of one border's source label set (cross-cluster or
+/// cross-zone).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct XclusterStats {
+pub struct BorderStats {
     /// `direction=request` bytes.
     pub request_bytes: String,
     /// `direction=response` bytes.
@@ -87,10 +92,48 @@ impl SourceLabeler {
     }
 }
 
-/// The cross-cluster counters of one configuration: which label set a source is
-/// counted under, and the stat names of each set. Label sets are numbered densely
-/// in the order they are first seen, the configured clusters first, so the glue
-/// keeps their ids in a vector.
+/// The cross-zone label sets: one per source zone label, numbered densely in the
+/// order first seen; at most `max` zones get a label of their own, later ones are
+/// `other`, and a caller without a zone is `unknown`.
+#[derive(Debug)]
+struct ZoneLabels {
+    max: usize,
+    numbers: FastMap<String, usize>,
+    sets: Vec<String>,
+    destination: String,
+}
+
+impl ZoneLabels {
+    fn number(&mut self, zone: Option<&str>) -> usize {
+        let named = self.numbers.len() - self.fixed_sets();
+        let label = match zone {
+            None => UNKNOWN,
+            Some(z) if self.numbers.contains_key(z) => z,
+            Some(z) if named < self.max => z,
+            Some(_) => OTHER,
+        };
+        if let Some(number) = self.numbers.get(label) {
+            return *number;
+        }
+        let number = self.sets.len();
+        self.numbers.insert(label.to_owned(), number);
+        self.sets.push(label.to_owned());
+        number
+    }
+
+    /// How many of the sets are `unknown` and `other`, which the bound leaves out.
+    fn fixed_sets(&self) -> usize {
+        [UNKNOWN, OTHER]
+            .iter()
+            .filter(|label| self.numbers.contains_key(**label))
+            .count()
+    }
+}
+
+/// The border counters of one configuration: which label set a source is counted
+/// under, and the stat names of each set. Label sets are numbered densely in the
+/// order they are first seen, the configured clusters first, so the glue keeps
+/// their ids in a vector.
 #[derive(Debug)]
 pub struct Meter {
     labeler: SourceLabeler,
@@ -100,6 +143,7 @@ pub struct Meter {
     sets: Vec<(String, String)>,
     destination_cluster: String,
     destination_region: String,
+    zones: ZoneLabels,
 }
 
 impl Meter {
@@ -130,8 +174,42 @@ impl Meter {
         self.sets.len()
     }
 
+    /// The number of the cross-zone label set `source` is counted under; a set seen
+    /// for the first time gets the next number.
+    pub fn zone_set(&mut self, source: &Source<'_>) -> usize {
+        self.zones.number(source.zone)
+    }
+
+    /// The stat names of cross-zone label set `number`; `None` for a number not
+    /// handed out.
+    pub fn xzone_stats(&self, number: usize) -> Option<BorderStats> {
+        let zone = self.zones.sets.get(number)?;
+        let destination = self.zones.destination.as_str();
+        let bytes = |direction: &str| {
+            stat_name(
+                XZONE_BYTES.stat,
+                &[
+                    (label::DIRECTION, direction),
+                    (label::SOURCE_ZONE, zone),
+                    (label::DESTINATION_ZONE, destination),
+                ],
+            )
+        };
+        Some(BorderStats {
+            request_bytes: bytes(REQUEST),
+            response_bytes: bytes(RESPONSE),
+            requests: stat_name(
+                XZONE_REQUESTS.stat,
+                &[
+                    (label::SOURCE_ZONE, zone),
+                    (label::DESTINATION_ZONE, destination),
+                ],
+            ),
+        })
+    }
+
     /// The stat names of label set `number`; `None` for a number not handed out.
-    pub fn xcluster_stats(&self, number: usize) -> Option<XclusterStats> {
+    pub fn xcluster_stats(&self, number: usize) -> Option<BorderStats> {
         let (cluster, region) = self.sets.get(number)?;
         let destination = [
             (
@@ -149,7 +227,7 @@ impl Meter {
             labels.extend_from_slice(&destination);
             stat_name(XCLUSTER_BYTES.stat, &labels)
         };
-        Some(XclusterStats {
+        Some(BorderStats {
             request_bytes: bytes(REQUEST),
             response_bytes: bytes(RESPONSE),
             requests: stat_name(
@@ -181,6 +259,23 @@ impl Policy {
         })
     }
 
+    /// The stat name of `meshborder_tag_mismatch_total` for certificate cluster
+    /// `cluster`.
+    pub fn tag_mismatch_stat(&self, cluster: &str) -> String {
+        stat_name(TAG_MISMATCH.stat, &[(label::SOURCE_CLUSTER, cluster)])
+    }
+
+    /// The clusters a certificate can bind, whose mismatch counters are defined up
+    /// front: every cluster of the `clusters` table when some `trustedPeers` entry
+    /// binds, none otherwise.
+    pub fn bindable_clusters(&self) -> impl Iterator<Item = &str> {
+        let binds = self.trusted.binds_any();
+        self.clusters
+            .keys()
+            .map(String::as_str)
+            .filter(move |_| binds)
+    }
+
     /// The cross-cluster meter of this configuration, with a label set numbered for
     /// each configured cluster other than the local one.
     pub fn meter(&self) -> Meter {
@@ -199,6 +294,16 @@ impl Policy {
                 .region
                 .clone()
                 .unwrap_or_else(|| UNKNOWN.to_owned()),
+            zones: ZoneLabels {
+                max: self.max_zone_labels,
+                numbers: FastMap::default(),
+                sets: Vec::new(),
+                destination: self
+                    .identity
+                    .zone
+                    .clone()
+                    .unwrap_or_else(|| UNKNOWN.to_owned()),
+            },
         };
         let mut configured: Vec<(&String, &String)> = self
             .clusters
@@ -211,6 +316,7 @@ impl Policy {
                 kind: SourceKind::Trusted,
                 cluster: Some(cluster),
                 region: Some(region),
+                zone: None,
             });
         }
         meter

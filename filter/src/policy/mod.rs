@@ -17,23 +17,28 @@ mod fast_hash;
 mod headers;
 mod host_index;
 pub mod identity;
+mod limiter;
 mod matchers;
 mod metering;
 pub mod names;
 mod needs;
+mod peer_pattern;
 mod regions;
 mod report;
 mod residency;
 mod routing;
+mod trust;
 
 #[cfg(test)]
 mod tests;
 
 pub use compiled::Policy;
 pub use config::Mode;
-pub use engine::{Denial, HeaderOp, HeaderOps, RequestFacts, RuleDecision, Verdict};
+pub use engine::{Denial, HeaderOp, HeaderOps, RequestFacts, RuleDecision, TagMismatch, Verdict};
 pub use error::ConfigError;
 pub use headers::{IndexedHeaders, Lookup, RequestHeaders};
 pub use identity::{Direction, NodeFacts, NodeInfo, Peer, Source, SourceKind};
-pub use metering::{DecisionStats, Meter, XclusterStats};
+pub use limiter::OncePerSecond;
+pub use metering::{BorderStats, DecisionStats, Meter};
 pub use needs::Needs;
+pub use trust::PeerMatch;

@@ -6,9 +6,11 @@
 
 use super::compiled::Policy;
 use super::config::Mode;
+use super::engine::TagMismatch;
 use super::residency::Violation;
 use crate::contract::log_line::{
-    CONFIGURED, EVENT, HOST, METHOD, MODE, PATH, REQUEST_ID, RESIDENCY_AUDIT, ROUTE_GUARDED,
+    CLAIMED_CLUSTER, CONFIGURED, EVENT, HOST, METHOD, MODE, PATH, PEER, REQUEST_ID,
+    RESIDENCY_AUDIT, ROUTE_GUARDED, SUPPRESSED, TAG_MISMATCH,
 };
 use crate::contract::reply::{
     CLUSTER, ERROR, REGION, RESIDENCY_DENIED, RULE, SOURCE_CLUSTER, SOURCE_REGION,
@@ -127,6 +129,32 @@ pub(super) fn guard_line(rule: &str, requested: Option<&str>, routed: &str) -> S
 }
 
 impl Policy {
+    /// The JSON log line of a tag mismatch (level warn): the certificate's cluster,
+    /// what the tag claimed, the peer, and how many such lines were held back since
+    /// the last one written.
+    pub fn tag_mismatch_line(&self, mismatch: &TagMismatch<'_>, held_back: u64) -> String {
+        let claimed = mismatch.claimed.map(truncate);
+        let peer = truncate(mismatch.peer);
+        let request_id = mismatch.request_id.map(truncate);
+        let size = 160
+            + mismatch.cluster.len()
+            + claimed.map_or(0, str::len)
+            + peer.len()
+            + request_id.map_or(0, str::len);
+        let mut object = JsonObject::with_capacity(size);
+        object
+            .string(EVENT, TAG_MISMATCH)
+            .string(SOURCE_CLUSTER, mismatch.cluster)
+            .optional(CLAIMED_CLUSTER, claimed)
+            .string(PEER, peer)
+            .string(CLUSTER, &self.identity.cluster)
+            .number(SUPPRESSED, usize::try_from(held_back).unwrap_or(usize::MAX));
+        if let Some(id) = request_id {
+            object.string(REQUEST_ID, id);
+        }
+        object.finish()
+    }
+
     /// The JSON log line written when this configuration is accepted: the identity
     /// and the size of the policy, never the configuration itself.
     pub fn configured_line(&self) -> String {

@@ -23,6 +23,16 @@ pub fn xds_node(cluster: &str, region: &str) -> NodeFacts {
     }
 }
 
+/// Compiles `json` for a node in `cluster`/`region`/`zone`; panics if refused.
+pub fn policy_in_zone(json: &str, cluster: &str, region: &str, zone: &str) -> Policy {
+    let mut node = xds_node(cluster, region);
+    node.xds.zone = Some(zone.to_owned());
+    match Policy::from_json(json.as_bytes(), &node) {
+        Ok(policy) => policy,
+        Err(error) => panic!("configuration refused: {error}"),
+    }
+}
+
 /// Compiles `json` for a node in `cluster`/`region`; panics with the error if refused.
 pub fn policy_at(json: &str, cluster: &str, region: &str) -> Policy {
     match Policy::from_json(json.as_bytes(), &xds_node(cluster, region)) {

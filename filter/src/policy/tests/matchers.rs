@@ -1,8 +1,9 @@
 //! Host, path and peer patterns, and the path decoding used against encoded paths.
 
 use crate::policy::matchers::{
-    HostPattern, PathPattern, PeerPattern, canonical_host, decoded_path, path_without_query,
+    HostPattern, PathPattern, canonical_host, decoded_path, path_without_query,
 };
+use crate::policy::peer_pattern::PeerPattern;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 

@@ -7,7 +7,7 @@ use crate::contract::parse_stat_name;
 use crate::contract::value::{OTHER, UNKNOWN};
 use crate::policy::Policy;
 use crate::policy::identity::{Source, SourceKind};
-use crate::policy::metering::{DecisionStats, SourceLabeler, XclusterStats};
+use crate::policy::metering::{BorderStats, DecisionStats, SourceLabeler};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -16,6 +16,7 @@ fn trusted(cluster: &'static str, region: Option<&'static str>) -> Source<'stati
         kind: SourceKind::Trusted,
         cluster: Some(cluster),
         region,
+        zone: None,
     }
 }
 
@@ -73,7 +74,7 @@ fn the_configured_clusters_other_than_the_local_one_are_metered_up_front() {
     assert_eq!(meter.label_sets(), 2, "eu-central and us-east");
     assert_eq!(
         meter.xcluster_stats(1),
-        Some(XclusterStats {
+        Some(BorderStats {
             request_bytes: "meshborder.xcluster_bytes_total_direction=.=request;.;\
                             source_cluster=.=us-east;.;source_region=.=us-east-1;.;\
                             destination_cluster=.=eu-west;.;destination_region=.=eu-west-1;.;"

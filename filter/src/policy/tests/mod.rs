@@ -2,6 +2,7 @@
 //! wasm32-unknown-unknown under wasm-bindgen-test (Node), so logic that depends on
 //! pointer width or hashing cannot diverge between the two.
 
+mod certificate_bound;
 mod config_errors;
 mod config_paths;
 mod fixtures;
@@ -15,3 +16,4 @@ mod routing;
 #[cfg(not(target_arch = "wasm32"))]
 mod schema;
 mod trust;
+mod zones;

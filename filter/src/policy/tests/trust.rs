@@ -7,7 +7,7 @@ use super::fixtures::{
 use crate::contract::header;
 use crate::policy::Peer;
 use crate::policy::identity::SourceKind;
-use crate::policy::matchers::PeerPattern;
+use crate::policy::peer_pattern::PeerPattern;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
