@@ -75,7 +75,7 @@ fn every_wasmplugin_that_istio_overlays_build_configures() -> TestResult {
 
 /// The bad configurations the reference table documents, each with a config that
 /// makes the filter say it.
-const BAD_CONFIGS: [&str; 9] = [
+const BAD_CONFIGS: [&str; 14] = [
     r#"{"residency":{"rules":[{"name":"r","match":{"hostz":[]}}]}}"#,
     r#"{"regionGroups":{"eu":["eu-west-1"],"us":["us-east-1"]},"residency":{"rules":[{"name":"eu-user-data","allowSourceRegions":["eu-wst"]}]}}"#,
     r#"{"residency":{"rules":[{"name":"a","allowSourceClusters":["x"]},{"name":"a","allowSourceClusters":["y"]}]}}"#,
@@ -85,6 +85,11 @@ const BAD_CONFIGS: [&str; 9] = [
     r#"{"regionGroups":{"eu":["eu-west-1"]},"routing":{"sources":[{"header":"cf-ipcountry","countries":{"DEU":"eu-west-1"}}]}}"#,
     r#"{"residency":{"rules":[{"name":"r","allowSourceRegions":[]}]}}"#,
     r#"{"residency":{"rules":[{"name":"bad name"}]}}"#,
+    r#"{"clusters":{"eu-west":{"region":"eu-west-1"},"us-east":{"region":"us-east-1"}},"trustedPeers":[{"peer":"spiffe://x.example/ns/*/sa/*","cluster":"ap-south"}]}"#,
+    r#"{"trustedPeers":["spiffe://{cluster}.mesh.example/ns/{cluster}/sa/*"]}"#,
+    r#"{"trustedPeers":["spiffe://x-{cluster}.mesh.example/ns/*/sa/*"]}"#,
+    r#"{"clusters":{"us-east":{"region":"us-east-1"}},"trustedPeers":[{"peer":"spiffe://{cluster}.example/ns/*/sa/*","cluster":"us-east"}]}"#,
+    r#"{"metrics":{"maxZones":5000}}"#,
 ];
 
 /// The messages of the configuration reference's "What a bad configuration looks
