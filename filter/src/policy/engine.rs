@@ -129,11 +129,28 @@ impl Policy {
             Direction::Outbound => {
                 let identity = &self.identity;
                 ops.push(HeaderOp::Set(SOURCE_CLUSTER_HEADER, &identity.cluster));
-                for (name, value) in [
-                    (SOURCE_REGION_HEADER, identity.region.as_deref()),
-                    (SOURCE_ZONE_HEADER, identity.zone.as_deref()),
+                // A tag without a value is removed; when the headers were read, only
+                // if it is there, which saves a host call on nearly every request.
+                let read = self.needs.headers(Direction::Outbound);
+                for (name, slot, value) in [
+                    (
+                        SOURCE_REGION_HEADER,
+                        HeaderSlot::SOURCE_REGION,
+                        identity.region.as_deref(),
+                    ),
+                    (
+                        SOURCE_ZONE_HEADER,
+                        HeaderSlot::SOURCE_ZONE,
+                        identity.zone.as_deref(),
+                    ),
                 ] {
-                    ops.push(value.map_or(HeaderOp::Remove(name), |v| HeaderOp::Set(name, v)));
+                    match value {
+                        Some(value) => ops.push(HeaderOp::Set(name, value)),
+                        None if !read || headers.slot(&self.header_names, slot).is_present() => {
+                            ops.push(HeaderOp::Remove(name));
+                        }
+                        None => {}
+                    }
                 }
                 Established {
                     source: Source {

@@ -1,12 +1,18 @@
-//! The filter's deterministic cost on the wasm host ([`proxy_wasm_host`]): fuel per
-//! request for each kind of [`crate::workload`] request, and the guest's linear
-//! memory over a long run. Fuel counts wasm instructions, so these figures are free
-//! of machine noise: the fuel regression test compares them with a recorded
-//! baseline, and `make bench` reports them.
+//! The filter's deterministic cost on the wasm host ([`proxy_wasm_host`]): fuel and
+//! host calls per request for each kind of [`crate::workload`] request, and the
+//! guest's linear memory over a long run. Fuel counts wasm instructions, so these
+//! figures are free of machine noise: the fuel regression test compares them with a
+//! recorded baseline, and `make bench` reports them. Host calls count the crossings
+//! into the host, which fuel does not see: in Envoy each one is a call through the
+//! wasm runtime, and most copy a header map or a value.
 //!
 //! A request is sent as Envoy would on an outbound listener: request headers, then,
 //! unless the filter replied itself, response headers and a short body, then
-//! `on_log`, `on_done`, `on_delete`. Its fuel is the sum over every callback.
+//! `on_log`, `on_done`, `on_delete`. Its fuel and its host calls are sums over every
+//! callback.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use crate::workload::{RequestKind, Workload, WorkloadRequest};
 use meshborder_filter::contract::header;
@@ -27,10 +33,16 @@ const CALLER: &str = "eu-west";
 const FORGET_EVERY: u64 = 1_000;
 
 /// What one measured request cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestFuel {
     /// Fuel over every callback of the request.
     pub fuel: u64,
+    /// Host calls over every callback of the request: each call of a proxy-wasm
+    /// (`env`) or WASI import once.
+    pub host_calls: u64,
+    /// The same host calls by import name (`proxy_get_header_map_pairs`,
+    /// `proxy_log`, ...).
+    pub host_calls_by_import: BTreeMap<Cow<'static, str>, u64>,
     /// Whether the filter answered it with a local reply.
     pub replied: bool,
 }
@@ -42,7 +54,8 @@ pub fn start(workload: &Workload) -> HostResult<Vm> {
         .start()
 }
 
-/// The fuel of one request of `kind`, after [`WARM_UP`] requests like it.
+/// The fuel and host calls of one request of `kind`, after [`WARM_UP`] requests
+/// like it.
 pub fn request_fuel(
     vm: &mut Vm,
     workload: &Workload,
@@ -55,8 +68,9 @@ pub fn request_fuel(
     send(outbound(vm), &request)
 }
 
-/// The fuel of one inbound request from a trusted peer of another cluster: tags
-/// believed, no rule covers it, bytes and requests metered in `on_log`.
+/// The fuel and host calls of one inbound request from a trusted peer of another
+/// cluster: tags believed, no rule covers it, bytes and requests metered in
+/// `on_log`.
 pub fn inbound_metered_fuel(vm: &mut Vm, workload: &Workload) -> HostResult<RequestFuel> {
     let mut request = workload.request(RequestKind::TagOnly);
     request
@@ -75,7 +89,7 @@ fn inbound(vm: &mut Vm) -> HttpStream<'_> {
         .connection_mtls(TRUSTED_PEER)
 }
 
-/// Sends `request` through `stream` to its end; returns its fuel.
+/// Sends `request` through `stream` to its end; returns its fuel and host calls.
 pub fn send(mut stream: HttpStream<'_>, request: &WorkloadRequest) -> HostResult<RequestFuel> {
     let mut headers: Vec<(&str, &str)> = vec![
         (":method", "GET"),
@@ -105,8 +119,15 @@ pub fn send(mut stream: HttpStream<'_>, request: &WorkloadRequest) -> HostResult
         stream.response_body(b"ok\n", true)?;
     }
     stream.finish()?;
+    let calls = stream.calls();
+    let mut host_calls_by_import = BTreeMap::<Cow<'static, str>, u64>::new();
+    for (name, count) in calls.iter().flat_map(|call| &call.host_calls_by_import) {
+        *host_calls_by_import.entry(name.clone()).or_default() += count;
+    }
     Ok(RequestFuel {
-        fuel: stream.fuel(),
+        fuel: calls.iter().map(|call| call.fuel).sum(),
+        host_calls: calls.iter().map(|call| call.host_calls).sum(),
+        host_calls_by_import,
         replied,
     })
 }

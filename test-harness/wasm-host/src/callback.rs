@@ -1,5 +1,8 @@
-//! The guest's callbacks (its exports), named, and the fuel each call burnt.
+//! The guest's callbacks (its exports), named, and what each call cost: the fuel
+//! it burnt and the host calls it made, two figures free of machine noise.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A callback the host calls into the guest.
@@ -67,7 +70,7 @@ impl fmt::Display for Callback {
 }
 
 /// One call into the guest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecord {
     /// Which callback.
     pub callback: Callback,
@@ -76,4 +79,11 @@ pub struct CallRecord {
     /// The fuel it burnt: a deterministic measure of the work done, about one unit
     /// per wasm instruction, host calls included as the guest code around them.
     pub fuel: u64,
+    /// The calls the guest made into the host meanwhile: each call of an import,
+    /// proxy-wasm (`env`) and WASI alike, implemented or not, counts once. The sum
+    /// of [`CallRecord::host_calls_by_import`].
+    pub host_calls: u64,
+    /// The same calls by import name, without its module: `proxy_log`,
+    /// `proxy_get_header_map_pairs`, `fd_write`, ...
+    pub host_calls_by_import: BTreeMap<Cow<'static, str>, u64>,
 }

@@ -1,5 +1,6 @@
 //! One instance of the plugin and the one way into it: a metered call of a
-//! callback, which records its fuel and turns a failure into a [`HostError`].
+//! callback, which records its fuel and host calls and turns a failure into a
+//! [`HostError`].
 //!
 //! Each call gets the plugin's whole fuel limit; what it burns is the cost figure
 //! of that call. A callback the module does not export is skipped, as Envoy skips
@@ -53,6 +54,7 @@ impl Guest {
         let state = self.store.data_mut();
         state.running = Some((callback, context_id));
         state.effective = None;
+        state.host_calls.clear();
 
         let outcome = func.call(&mut self.store, &params, &mut results);
 
@@ -60,10 +62,15 @@ impl Guest {
         let state = self.store.data_mut();
         state.running = None;
         state.effective = None;
+        let host_calls_by_import = std::mem::take(&mut state.host_calls);
         state.calls.push(CallRecord {
             callback,
             context_id,
             fuel: limit.saturating_sub(remaining),
+            host_calls: host_calls_by_import
+                .values()
+                .fold(0, |sum, count| sum.saturating_add(*count)),
+            host_calls_by_import,
         });
         match outcome {
             Ok(()) => Ok(results

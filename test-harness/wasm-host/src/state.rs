@@ -3,6 +3,7 @@
 //! One `HostState` per VM, owned by its store: nothing is global, so tests run in
 //! parallel without seeing each other's logs, metrics or streams.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -58,6 +59,8 @@ pub struct HostState {
     pub tick_period_ms: u32,
     /// Every call into the guest, with its fuel.
     pub calls: Vec<CallRecord>,
+    /// The host calls the running callback made so far, by import name.
+    pub host_calls: BTreeMap<Cow<'static, str>, u64>,
     /// Host functions the guest called that this host does not implement.
     pub unimplemented: Vec<String>,
     /// Foreign functions the guest called, by name.
@@ -80,6 +83,7 @@ impl HostState {
             effective: None,
             tick_period_ms: 0,
             calls: Vec::new(),
+            host_calls: BTreeMap::new(),
             unimplemented: Vec::new(),
             foreign_calls: Vec::new(),
         }
@@ -106,6 +110,12 @@ impl HostState {
     pub fn stream_mut(&mut self) -> Option<&mut StreamState> {
         let id = self.context_id();
         self.streams.get_mut(&id)
+    }
+
+    /// Counts one call of the import `name` on the running callback.
+    pub fn count_host_call(&mut self, name: Cow<'static, str>) {
+        let count = self.host_calls.entry(name).or_default();
+        *count = count.saturating_add(1);
     }
 
     /// Records a log line from the running context.

@@ -206,13 +206,13 @@ impl<'vm> HttpStream<'vm> {
         &self.state().closed
     }
 
-    /// The calls into the guest for this stream, with their fuel.
+    /// The calls into the guest for this stream, with their fuel and host calls.
     pub fn calls(&self) -> Vec<CallRecord> {
         self.vm
             .calls()
             .iter()
             .filter(|call| call.context_id == self.id)
-            .copied()
+            .cloned()
             .collect()
     }
 

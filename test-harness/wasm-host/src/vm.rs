@@ -189,7 +189,7 @@ impl Vm {
         self.state().metrics.counter(name)
     }
 
-    /// Every call into the guest, with the fuel it burnt.
+    /// Every call into the guest, with the fuel it burnt and the host calls it made.
     pub fn calls(&self) -> &[CallRecord] {
         &self.state().calls
     }

@@ -97,7 +97,11 @@ fn incoming_route_header_is_removed_when_nothing_is_chosen() {
     let headers = get("shop", "/", &[]);
     let verdict = outbound(&policy, &headers);
     assert!(!removes(&verdict, ROUTE));
-    assert_eq!(verdict.header_ops.iter().count(), 3, "only the three tags");
+    assert_eq!(
+        verdict.header_ops.iter().count(),
+        2,
+        "the cluster and region tags; no zone tag to remove"
+    );
 }
 
 #[test]

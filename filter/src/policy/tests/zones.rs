@@ -37,6 +37,22 @@ fn outbound_removes_the_zone_tag_when_the_local_zone_is_unknown() {
 }
 
 #[test]
+fn outbound_removes_an_absent_zone_tag_only_when_it_did_not_read_the_headers() {
+    let reads = policy_at(SPEC_CONFIG, "eu-west", "eu-west-1");
+    let headers = get("svc", "/", &[]);
+    assert!(
+        !removes(&outbound(&reads, &headers), ZONE),
+        "nothing there to remove"
+    );
+    let blind = policy_at("{}", "eu-west", "eu-west-1");
+    let nothing_read = get("svc", "/", &[]);
+    assert!(
+        removes(&outbound(&blind, &nothing_read), ZONE),
+        "without the headers, a forged tag may be there"
+    );
+}
+
+#[test]
 fn the_zone_field_overrides_the_node_zone() {
     let config = SPEC_CONFIG.replacen('{', r#"{ "zone": "eu-west-1c","#, 1);
     let policy = policy_in_zone(&config, "eu-west", "eu-west-1", "eu-west-1a");

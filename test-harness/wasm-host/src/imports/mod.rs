@@ -6,9 +6,13 @@
 //! callback with [`HostError::Unimplemented`](super::HostError::Unimplemented)
 //! naming the call; otherwise it is recorded and answers `Unimplemented` (WASI:
 //! `ENOSYS`).
+//!
+//! Every call of an import, implemented or a stub, is counted on the running
+//! callback ([`counted`]): the guest's host calls per callback, by import name.
 
 mod buffers;
 mod context;
+mod counted;
 mod headers;
 mod logging;
 pub mod memory;
@@ -18,11 +22,13 @@ mod shared;
 mod stream;
 mod wasi;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
-use wasmtime::{Engine, ExternType, IntoFunc, Linker, Module, Val, ValType};
+use wasmtime::{Engine, ExternType, Linker, Module, Val, ValType};
 
+use self::counted::Counted;
 use super::abi::{Status, errno};
 use super::state::HostState;
 
@@ -53,14 +59,14 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Defines `module.name` as `func`.
-    pub fn wrap<Params, Args>(
+    /// Defines `module.name` as `func`, its calls counted under `name`.
+    pub fn wrap<Params, R>(
         &mut self,
         module: &str,
-        name: &str,
-        func: impl IntoFunc<HostState, Params, Args>,
+        name: &'static str,
+        func: impl Counted<Params, R>,
     ) -> wasmtime::Result<()> {
-        self.linker.func_wrap(module, name, func)?;
+        func.link(&mut self.linker, module, name)?;
         self.defined.insert((module.to_owned(), name.to_owned()));
         Ok(())
     }
@@ -92,6 +98,7 @@ pub fn linker(
         }
         if let ExternType::Func(ty) = import.ty() {
             let call = format!("{}.{}", key.0, key.1);
+            let import_name: Cow<'static, str> = Cow::Owned(key.1.clone());
             let kinds: Vec<Option<ValType>> = ty
                 .results()
                 .map(|t| match t {
@@ -107,6 +114,7 @@ pub fn linker(
             registry
                 .linker
                 .func_new(&key.0, &key.1, ty, move |mut caller, _params, results| {
+                    caller.data_mut().count_host_call(import_name.clone());
                     if strict {
                         return Err(wasmtime::Error::new(Abort::Unimplemented(call.clone())));
                     }

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use proxy_wasm_host::{DEFAULT_START_UNIX_NANOS, HostResult, LogLevel, LogSource, Plugin, Vm};
+use proxy_wasm_host::{
+    CallRecord, Callback, DEFAULT_START_UNIX_NANOS, HostResult, LogLevel, LogSource, Plugin, Vm,
+};
 
 /// A guest whose callbacks run the given WAT instructions. `$report` logs a status
 /// (or any number below 100) as two digits; strings live at fixed addresses.
@@ -320,5 +322,119 @@ fn advancing_the_clock_delivers_ticks() -> HostResult<()> {
     assert_eq!(vm.advance_clock(Duration::from_millis(50))?, 1);
     assert_eq!(reports(&vm), ["00", "98", "98", "98"]);
     assert_eq!(vm.now_unix_nanos(), DEFAULT_START_UNIX_NANOS + 300_000_000);
+    Ok(())
+}
+
+/// A call into the guest as its callback, host calls, and host calls by import.
+type HostCalls<'a> = (Callback, u64, Vec<(&'a str, u64)>);
+
+/// Each call into the guest, as [`HostCalls`].
+fn host_calls(calls: &[CallRecord]) -> Vec<HostCalls<'_>> {
+    calls
+        .iter()
+        .map(|call| {
+            let by_import = call
+                .host_calls_by_import
+                .iter()
+                .map(|(name, count)| (name.as_ref(), *count))
+                .collect();
+            (call.callback, call.host_calls, by_import)
+        })
+        .collect()
+}
+
+#[test]
+fn each_callback_counts_the_host_calls_it_made() -> HostResult<()> {
+    let configure =
+        "(drop (call $define (i32.const 0) (i32.const 220) (i32.const 3) (i32.const 312)))";
+    // get_pairs and get_property hand bytes over through the guest's allocator: a
+    // call back into the guest, not one more host call.
+    let request = "
+      (drop (call $get_pairs (i32.const 0) (i32.const 300) (i32.const 304)))
+      (drop (call $replace (i32.const 0) (i32.const 100) (i32.const 7) (i32.const 100) (i32.const 1)))
+      (drop (call $get_property (i32.const 120) (i32.const 7) (i32.const 300) (i32.const 304)))
+      (drop (call $get_property (i32.const 140) (i32.const 5) (i32.const 300) (i32.const 304)))
+      (call $report (i32.const 7))";
+    let log = "
+      (drop (call $increment (i32.load (i32.const 312)) (i64.const 1)))
+      (drop (call $increment (i32.load (i32.const 312)) (i64.const 1)))
+      (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 800)))";
+    let plugin = probe(configure, request, "", log)?.property(["empty"], "");
+    let mut vm = plugin.start()?;
+    assert_eq!(
+        host_calls(vm.calls()),
+        [
+            (Callback::Initialize, 0, vec![]),
+            (Callback::ContextCreate, 0, vec![]),
+            (Callback::VmStart, 0, vec![]),
+            (Callback::Configure, 1, vec![("proxy_define_metric", 1)]),
+        ]
+    );
+    let mut stream = vm.http_stream();
+    stream.request_headers(&[(":path", "/"), ("x-probe", "yes")], true)?;
+    stream.response_headers(&[(":status", "200")], true)?;
+    stream.finish()?;
+    assert_eq!(
+        host_calls(&stream.calls()),
+        [
+            (Callback::ContextCreate, 0, vec![]),
+            (
+                Callback::RequestHeaders,
+                5,
+                vec![
+                    ("proxy_get_header_map_pairs", 1),
+                    ("proxy_get_property", 2),
+                    ("proxy_log", 1),
+                    ("proxy_replace_header_map_value", 1),
+                ]
+            ),
+            (Callback::ResponseHeaders, 0, vec![]),
+            (
+                Callback::Log,
+                3,
+                vec![("clock_time_get", 1), ("proxy_increment_metric", 2)]
+            ),
+        ]
+    );
+    assert_eq!(vm.counter_named("key"), 2);
+    Ok(())
+}
+
+#[test]
+fn a_call_of_an_unimplemented_import_is_a_host_call_too() -> HostResult<()> {
+    let wat = r#"(module
+  (import "env" "proxy_http_call"
+    (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_get_log_level" (func $log_level (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "_initialize"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32)
+    (drop (call $log_level (i32.const 300)))
+    (drop (call $http_call (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+                           (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
+    (drop (call $http_call (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+                           (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
+    (i32.const 1))
+)"#;
+    let vm = Plugin::from_wat(wat)?.strict(false).start()?;
+    let configure = host_calls(vm.calls())
+        .into_iter()
+        .filter(|(callback, ..)| *callback == Callback::Configure)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        configure,
+        [(
+            Callback::Configure,
+            3,
+            vec![("proxy_get_log_level", 1), ("proxy_http_call", 2)]
+        )]
+    );
+    assert_eq!(
+        vm.unimplemented_calls(),
+        ["env.proxy_http_call", "env.proxy_http_call"]
+    );
     Ok(())
 }

@@ -2,7 +2,9 @@
 //! the wasm host, free of machine noise) for the tag-only, denied and routed requests
 //! of the benchmark workload and an inbound metered request, at 10, 100, 1,000 and
 //! 10,000 rules and hosts. It fails when a figure grows more than 10% over the
-//! baseline recorded in `bench/fuel-baseline.json`.
+//! baseline recorded in `bench/fuel-baseline.json`. It prints the host calls of each
+//! request beside its fuel, in all and by import, for reading with `--nocapture`;
+//! they have no baseline.
 //!
 //! After a deliberate change in cost, record a new baseline with
 //! `MESHBORDER_FUEL_RECORD=1 cargo test -p meshborder-e2e --test it perf::fuel_regression`
@@ -34,42 +36,68 @@ fn baseline_path() -> PathBuf {
 /// Fuel per request, by scale, then by request name.
 type Figures = BTreeMap<usize, BTreeMap<String, u64>>;
 
+/// What each request cost, by scale, then by request name.
+type Measured = BTreeMap<usize, BTreeMap<String, RequestFuel>>;
+
 /// A test's result: wasm host, file and JSON errors alike.
 type TestResult<T> = Result<T, Box<dyn Error>>;
 
-fn measure() -> TestResult<Figures> {
-    let mut figures = Figures::new();
+fn measure() -> TestResult<Measured> {
+    let mut measured = Measured::new();
     for scale in SCALES {
         let workload = Workload::scaled(scale);
         let mut vm = fuel::start(&workload)?;
         let mut row = BTreeMap::new();
         for kind in RequestKind::ALL {
-            let RequestFuel { fuel, replied } = fuel::request_fuel(&mut vm, &workload, kind)?;
+            let cost = fuel::request_fuel(&mut vm, &workload, kind)?;
             assert_eq!(
-                replied,
+                cost.replied,
                 kind == RequestKind::Denied,
-                "{} at {scale}: the filter replied {replied}",
-                kind.name()
+                "{} at {scale}: the filter replied {}",
+                kind.name(),
+                cost.replied
             );
-            row.insert(kind.name().to_owned(), fuel);
+            row.insert(kind.name().to_owned(), cost);
         }
         row.insert(
             INBOUND_METERED.to_owned(),
-            fuel::inbound_metered_fuel(&mut vm, &workload)?.fuel,
+            fuel::inbound_metered_fuel(&mut vm, &workload)?,
         );
-        figures.insert(scale, row);
+        measured.insert(scale, row);
     }
-    Ok(figures)
+    Ok(measured)
 }
 
-fn print(figures: &Figures) {
-    println!("fuel per request (rules = hosts):");
-    for (scale, row) in figures {
+/// The fuel of each request measured, the figures the baseline keeps.
+fn fuel_of(measured: &Measured) -> Figures {
+    measured
+        .iter()
+        .map(|(scale, row)| {
+            let fuel = row
+                .iter()
+                .map(|(name, cost)| (name.clone(), cost.fuel))
+                .collect();
+            (*scale, fuel)
+        })
+        .collect()
+}
+
+fn print(measured: &Measured) {
+    println!("fuel and host calls per request (rules = hosts):");
+    for (scale, row) in measured {
         let cells: Vec<String> = row
             .iter()
-            .map(|(name, fuel)| format!("{name} {fuel}"))
+            .map(|(name, cost)| format!("{name} {} ({} host calls)", cost.fuel, cost.host_calls))
             .collect();
         println!("  {scale:>6}: {}", cells.join(", "));
+        for (name, cost) in row {
+            let calls: Vec<String> = cost
+                .host_calls_by_import
+                .iter()
+                .map(|(import, count)| format!("{import} {count}"))
+                .collect();
+            println!("          host calls of {name}: {}", calls.join(", "));
+        }
     }
 }
 
@@ -135,8 +163,9 @@ fn fuel_per_request_stays_within_ten_percent_of_the_baseline() -> TestResult<()>
     if let Some(problem) = not_the_shipped_build()? {
         panic!("{problem}");
     }
-    let measured = measure()?;
-    print(&measured);
+    let costs = measure()?;
+    print(&costs);
+    let measured = fuel_of(&costs);
     let path = baseline_path();
     if std::env::var_os(RECORD_ENV).is_some() {
         let text = serde_json::to_string_pretty(&to_json(&measured))? + "\n";
