@@ -17,8 +17,7 @@ pub mod header {
     pub const SOURCE_CLUSTER: &str = "x-meshborder-source-cluster";
     /// The source-region tag: set outbound, made consistent or removed inbound.
     pub const SOURCE_REGION: &str = "x-meshborder-source-region";
-    /// The source-zone tag. Named by the contract; the filter neither sets nor reads
-    /// it yet.
+    /// The source-zone tag: set outbound, believed with the source or removed inbound.
     pub const SOURCE_ZONE: &str = "x-meshborder-source-zone";
     /// The routing header the filter sets for the route table to match on.
     pub const ROUTE_REGION: &str = "x-meshborder-route-region";

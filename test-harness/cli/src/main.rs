@@ -20,6 +20,7 @@ macro_rules! say {
     }};
 }
 
+mod caller;
 mod check;
 mod report;
 mod request;
@@ -63,11 +64,16 @@ enum Command {
     Check(CheckArgs),
     /// Run one request through the filter and show its decision.
     ///
-    /// Prints whether the filter denied or passed the request, its local reply,
-    /// the request headers it set or removed (tags, routing header), whether Envoy
-    /// picks the route again, the counters that moved, its log lines and the
-    /// fuel the request burnt. The request is outbound unless --direction says
-    /// otherwise; a forwarded request is answered with --response-status.
+    /// Prints the source the filter established (local, a trusted peer's tags,
+    /// bound to the peer's certificate, or unknown and why), the trustedPeers
+    /// entry the mTLS peer matched, a cluster tag the certificate overruled,
+    /// whether the filter denied or passed the request, its local reply, the
+    /// request headers it set or removed, the tags the application sees, the
+    /// route and whether Envoy picks it again, the counters that moved, its log
+    /// lines and the fuel the request burnt. The request is outbound unless
+    /// --direction (or the configuration) says otherwise; a forwarded request is
+    /// answered with --response-status. Tag headers are given with --header,
+    /// the node's zone with --zone.
     Simulate(SimulateArgs),
 }
 

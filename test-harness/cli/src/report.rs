@@ -1,4 +1,7 @@
 //! What `meshborder simulate` found out, as one value printed as text or JSON.
+//!
+//! One value for both forms, so the text and `--json` can never tell two stories:
+//! the text is rendered from the very fields the JSON serializes.
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -12,14 +15,25 @@ pub struct Report {
     pub direction: &'static str,
     /// The mTLS peer, if any.
     pub peer: Option<String>,
-    /// The local cluster and region the filter configured with.
+    /// The local cluster, region and zone the filter configured with.
     pub node: Node,
+    /// The caller as the filter established it.
+    pub source: SourceView,
+    /// The `trustedPeers` entry the mTLS peer matched (inbound, with `--peer`).
+    #[serde(rename = "trusted_peer", serialize_with = "matched_entry")]
+    pub peer_entry: PeerEntry,
+    /// A cluster tag the peer's certificate overruled.
+    pub mismatch: Option<Mismatch>,
     /// `deny` or `pass`.
     pub decision: &'static str,
     /// The local reply, when the filter denied the request.
     pub reply: Option<Reply>,
     /// Request headers the filter set or removed, in order.
     pub header_changes: Vec<HeaderChange>,
+    /// The tag headers as the application (the upstream) sees them; `None` when
+    /// the request was denied and reaches nobody.
+    #[serde(serialize_with = "optional_tags")]
+    pub tags: Option<Vec<Tag>>,
     /// The routing header's value after the filter, if any.
     pub route_region: Option<String>,
     /// Whether Envoy picks the route again: the filter edited the request headers,
@@ -33,13 +47,95 @@ pub struct Report {
     pub fuel: Fuel,
 }
 
-/// The local cluster and region.
+/// The local cluster, region and zone.
 #[derive(Debug, Serialize)]
 pub struct Node {
     /// The cluster.
     pub cluster: String,
     /// The region, if known.
     pub region: Option<String>,
+    /// The zone, if known.
+    pub zone: Option<String>,
+}
+
+/// How the caller was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// Outbound: the caller is the local node.
+    Local,
+    /// Inbound from a trusted peer whose tags are believed.
+    Trusted,
+    /// Inbound from a peer whose certificate says its cluster.
+    Bound,
+    /// Inbound, not established: its tags are removed.
+    Unknown,
+}
+
+/// The caller.
+#[derive(Debug, Serialize)]
+pub struct SourceView {
+    /// How it was established.
+    pub kind: SourceKind,
+    /// Its cluster, when established.
+    pub cluster: Option<String>,
+    /// Its region, when known.
+    pub region: Option<String>,
+    /// Its zone, when known (not shown for a denied inbound request: the deny
+    /// body carries none).
+    pub zone: Option<String>,
+    /// Why the source is unknown.
+    pub reason: Option<String>,
+}
+
+/// What is known of the `trustedPeers` entry an mTLS peer matched.
+#[derive(Debug)]
+pub enum PeerEntry {
+    /// Nothing to match: outbound, or no `--peer`.
+    NotApplicable,
+    /// The CLI's engine could not tell (it refused the configuration the filter
+    /// accepted: a CLI and a `.wasm` of different versions).
+    Unavailable(String),
+    /// No entry matches the peer.
+    NoMatch,
+    /// This entry.
+    Matched(TrustedPeer),
+}
+
+/// A `trustedPeers` entry the peer matched.
+#[derive(Debug, Serialize)]
+pub struct TrustedPeer {
+    /// Its index in `trustedPeers`, from 0.
+    pub entry: usize,
+    /// Its pattern, as the configuration writes it.
+    pub pattern: String,
+    /// `tags` (the peer's tags are believed), `named` (`{ "peer", "cluster" }`) or
+    /// `captured` (a `{cluster}` in the pattern).
+    pub binding: &'static str,
+    /// The cluster the certificate binds; `None` for a `tags` entry.
+    pub bound_cluster: Option<String>,
+}
+
+/// A cluster tag that contradicted the peer's certificate.
+#[derive(Debug, Serialize)]
+pub struct Mismatch {
+    /// The certificate's cluster, which the tag was rewritten to.
+    pub cluster: String,
+    /// What the tag said; `None` when it was repeated.
+    pub claimed: Option<String>,
+    /// Whether `meshborder_tag_mismatch_total` moved.
+    pub counted: bool,
+    /// Whether the filter wrote its `tag_mismatch` log line.
+    pub logged: bool,
+}
+
+/// One tag header as the application sees it.
+#[derive(Debug)]
+pub struct Tag {
+    /// The header.
+    pub header: &'static str,
+    /// Its value; `None` when absent.
+    pub value: Option<String>,
 }
 
 /// A local reply.
@@ -110,11 +206,21 @@ impl Report {
             "request",
             &format!("{} ({}, {peer})", self.request, self.direction),
         );
-        let region = self.node.region.as_deref().unwrap_or("unknown");
         line(
             "node",
-            &format!("cluster {}, region {region}", self.node.cluster),
+            &identity(
+                Some(&self.node.cluster),
+                self.node.region.as_deref(),
+                self.node.zone.as_deref(),
+            ),
         );
+        line("source", &self.source_text());
+        if let Some(text) = self.peer_text() {
+            line("peer", &text);
+        }
+        if let Some(mismatch) = &self.mismatch {
+            line("mismatch", &mismatch_text(mismatch));
+        }
         match &self.reply {
             Some(reply) => {
                 line("decision", "DENY");
@@ -134,6 +240,14 @@ impl Report {
             let text = match change.change {
                 "set" => format!("{}: {}", change.header, change.value),
                 _ => format!("{} removed (was {})", change.header, change.value),
+            };
+            line(key, &text);
+        }
+        for (i, tag) in self.tags.iter().flatten().enumerate() {
+            let key = if i == 0 { "tags" } else { "" };
+            let text = match &tag.value {
+                Some(value) => format!("{}: {value}", tag.header),
+                None => format!("{} (none)", tag.header),
             };
             line(key, &text);
         }
@@ -166,6 +280,84 @@ impl Report {
     }
 }
 
+impl Report {
+    fn source_text(&self) -> String {
+        let source = &self.source;
+        let who = || {
+            identity(
+                source.cluster.as_deref(),
+                source.region.as_deref(),
+                source.zone.as_deref(),
+            )
+        };
+        match source.kind {
+            SourceKind::Local => format!("local: {}", who()),
+            SourceKind::Trusted => format!("the trusted peer's tags: {}", who()),
+            SourceKind::Bound => format!("bound to the certificate: {}", who()),
+            SourceKind::Unknown => match &source.reason {
+                Some(reason) => format!("unknown ({reason}); counted, tags removed"),
+                None => "unknown; counted, tags removed".to_owned(),
+            },
+        }
+    }
+
+    fn peer_text(&self) -> Option<String> {
+        let text = match &self.peer_entry {
+            PeerEntry::NotApplicable => return None,
+            PeerEntry::Unavailable(why) => format!("(entry not known: {why})"),
+            PeerEntry::NoMatch => "matches no trustedPeers entry".to_owned(),
+            PeerEntry::Matched(peer) => {
+                let entry = format!("trustedPeers[{}] {}", peer.entry, peer.pattern);
+                match (&peer.bound_cluster, peer.binding) {
+                    (None, _) => format!("{entry}: the peer's tags are believed"),
+                    (Some(cluster), _) if self.source.kind == SourceKind::Unknown => format!(
+                        "{entry}: captures cluster {cluster} from the certificate, which \
+                         `clusters` does not list"
+                    ),
+                    (Some(cluster), "captured") => {
+                        format!("{entry}: the certificate binds cluster {cluster} (captured)")
+                    }
+                    (Some(cluster), _) => {
+                        format!("{entry}: the certificate binds cluster {cluster}")
+                    }
+                }
+            }
+        };
+        Some(text)
+    }
+}
+
+/// `cluster X, region Y[, zone Z]`: the region is always said, `unknown` when it
+/// is; the zone only when known.
+fn identity(cluster: Option<&str>, region: Option<&str>, zone: Option<&str>) -> String {
+    let mut text = format!(
+        "cluster {}, region {}",
+        cluster.unwrap_or("unknown"),
+        region.unwrap_or("unknown")
+    );
+    if let Some(zone) = zone {
+        text.push_str(&format!(", zone {zone}"));
+    }
+    text
+}
+
+fn mismatch_text(mismatch: &Mismatch) -> String {
+    let said = mismatch.claimed.as_deref().map_or_else(
+        || "the cluster tag was repeated".to_owned(),
+        |claimed| format!("the cluster tag said {claimed}"),
+    );
+    let counted = match (mismatch.counted, mismatch.logged) {
+        (true, true) => ", counted and logged",
+        (true, false) => ", counted",
+        (false, true) => ", logged",
+        (false, false) => "",
+    };
+    format!(
+        "{said}: overruled by the certificate's {}{counted}",
+        mismatch.cluster
+    )
+}
+
 fn prometheus(metric: &MetricDelta) -> String {
     if metric.labels.is_empty() {
         return metric.name.clone();
@@ -183,6 +375,29 @@ fn as_map<S: Serializer>(pairs: &[(String, String)], serializer: S) -> Result<S:
     let mut map = serializer.serialize_map(Some(pairs.len()))?;
     for (name, value) in pairs {
         map.serialize_entry(name, value)?;
+    }
+    map.end()
+}
+
+/// The matched entry, or `null`.
+fn matched_entry<S: Serializer>(entry: &PeerEntry, serializer: S) -> Result<S::Ok, S::Error> {
+    match entry {
+        PeerEntry::Matched(peer) => serializer.serialize_some(peer),
+        PeerEntry::NotApplicable | PeerEntry::Unavailable(_) | PeerEntry::NoMatch => {
+            serializer.serialize_none()
+        }
+    }
+}
+
+/// The tags as a JSON object from header to value (`null` when absent), or `null`
+/// for a denied request.
+fn optional_tags<S: Serializer>(tags: &Option<Vec<Tag>>, serializer: S) -> Result<S::Ok, S::Error> {
+    let Some(tags) = tags else {
+        return serializer.serialize_none();
+    };
+    let mut map = serializer.serialize_map(Some(tags.len()))?;
+    for tag in tags {
+        map.serialize_entry(tag.header, &tag.value)?;
     }
     map.end()
 }

@@ -1,16 +1,31 @@
 //! `meshborder simulate`: one request through the filter, configured from a file,
 //! on a node of the given cluster, and a report of what it did.
+//!
+//! The report is what the real `.wasm` did on the host (its reply, the headers it
+//! left, its counters and logs), so a user sees the filter's behaviour, not a model
+//! of it; only the `trustedPeers` entry that matched, which leaves no trace on the
+//! host, is asked of the engine ([`caller`](super::caller)).
 
 use std::collections::BTreeMap;
 
 use meshborder_cli::configs::{FoundConfig, NodeIdentity, Source};
 use proxy_wasm_host::{HostError, MetricValue, Plugin, Vm};
 
-use super::report::{Fuel, HeaderChange, LogLine, MetricDelta, Node, Reply, Report};
+use super::caller::{self, Engine, Observed};
+use super::report::{
+    Fuel, HeaderChange, LogLine, MetricDelta, Node, PeerEntry, Reply, Report, Tag,
+};
 use meshborder_filter::contract::{header, log_line, parse_stat_name};
 
 use super::request;
 use super::{Direction, SimulateArgs};
+
+/// The tag headers, in the order the report shows them.
+const TAGS: [&str; 3] = [
+    header::SOURCE_CLUSTER,
+    header::SOURCE_REGION,
+    header::SOURCE_ZONE,
+];
 
 /// Runs the simulation and prints the report; `Ok(true)` when it ran.
 pub fn run(
@@ -39,7 +54,10 @@ pub fn run(
         }
         other => other.to_string(),
     })?;
-    let report = simulate(&mut vm, args, &headers).map_err(|e| e.to_string())?;
+    // The filter accepted the configuration; the engine it is built from sees the
+    // same one.
+    let engine = Engine::new(&found.config, &node);
+    let report = simulate(&mut vm, args, &headers, &engine).map_err(|e| e.to_string())?;
     if args.json {
         let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         say!("{json}");
@@ -93,9 +111,19 @@ fn simulate(
     vm: &mut Vm,
     args: &SimulateArgs,
     headers: &request::Headers,
+    engine: &Result<Engine, String>,
 ) -> Result<Report, HostError> {
     let configured = configured_node(vm);
     let before = counters(vm);
+    let engine = engine.as_ref();
+    let taken = engine.map_or(args.direction, |e| e.direction(args.direction));
+    let peer_entry = match engine {
+        Ok(engine) => engine.entry(taken, args.peer.as_deref(), headers),
+        Err(_) if taken == Direction::Outbound || args.peer.is_none() => PeerEntry::NotApplicable,
+        Err(why) => PeerEntry::Unavailable(format!(
+            "the engine this CLI is built with refused the configuration: {why}"
+        )),
+    };
     let direction: u64 = match args.direction {
         Direction::Inbound => 1,
         Direction::Outbound => 2,
@@ -128,7 +156,7 @@ fn simulate(
     stream.finish()?;
     let route_cache_cleared = stream.route_cache_clears() > 0;
     let calls = stream.calls();
-    let logs = stream
+    let logs: Vec<LogLine> = stream
         .logs()
         .into_iter()
         .map(|l| LogLine {
@@ -150,20 +178,45 @@ fn simulate(
             .find(|(k, _)| k == header::ROUTE_REGION)
             .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
     };
+    let tags = reply.is_none().then(|| {
+        TAGS.iter()
+            .map(|&name| Tag {
+                header: name,
+                value: values(&after_headers, name),
+            })
+            .collect::<Vec<_>>()
+    });
+    let metrics = deltas(vm, &before);
+    let seen = Observed {
+        direction: taken,
+        peer: args.peer.as_deref(),
+        node: &configured,
+        reply: reply.as_ref(),
+        tags: tags.as_deref(),
+        metrics: &metrics,
+        logs: &logs,
+        request: headers,
+    };
+    let source = caller::source(&seen, &peer_entry, engine.ok());
+    let mismatch = caller::mismatch(&seen);
     Ok(Report {
         request: args.request.trim().to_owned(),
-        direction: match args.direction {
+        direction: match taken {
             Direction::Inbound => "inbound",
             Direction::Outbound => "outbound",
         },
         peer: args.peer.clone(),
         node: configured,
+        source,
+        peer_entry,
+        mismatch,
         decision: if reply.is_some() { "deny" } else { "pass" },
         reply,
         header_changes,
+        tags,
         route_region,
         route_cache_cleared,
-        metrics: deltas(vm, &before),
+        metrics,
         logs,
         fuel: Fuel {
             request_headers: calls
@@ -193,7 +246,18 @@ fn configured_node(vm: &Vm) -> Node {
     Node {
         cluster: text("cluster").unwrap_or_else(|| "unknown".to_owned()),
         region: text("region"),
+        zone: text("zone"),
     }
+}
+
+/// Every value of `name`, joined with `, `; `None` when the header is absent.
+fn values(pairs: &[(String, Vec<u8>)], name: &str) -> Option<String> {
+    let found: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    (!found.is_empty()).then(|| found.join(", "))
 }
 
 fn counters(vm: &Vm) -> BTreeMap<String, u64> {

@@ -291,3 +291,50 @@ fn a_copy_of_the_binary_outside_the_checkout_checks_what_it_is_given() -> TestRe
     assert_eq!(relative, here);
     Ok(())
 }
+
+#[test]
+fn zones_and_certificate_bound_peers_pass_check_and_an_unlisted_bound_cluster_is_refused()
+-> TestResult {
+    let dir = scratch("cli-check-bound")?;
+    let good = write(
+        &dir,
+        "good-plugin.json",
+        r#"{
+  "zone": "eu-west-1a",
+  "clusters": { "us-east": { "region": "us-east-1" }, "eu-west": { "region": "eu-west-1" } },
+  "trustedPeers": [
+    { "peer": "spiffe://us-east.mesh.example/ns/*/sa/*", "cluster": "us-east" },
+    "spiffe://{cluster}.mesh.example/ns/*/sa/*",
+    "spiffe://cluster.local/ns/*/sa/*"
+  ],
+  "metrics": { "maxClusters": 16, "maxZones": 8 }
+}"#,
+    )?;
+    let run = meshborder(&["check", "--cluster", "eu-west", &good])?;
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!("{good}: OK\n1 configuration checked: 1 OK, 0 failed\n")
+    );
+    let bad = write(
+        &dir,
+        "bad-plugin.json",
+        r#"{ "trustedPeers": [ { "peer": "spiffe://x.example/ns/*/sa/*", "cluster": "ap-south" } ] }"#,
+    )?;
+    let refused = meshborder(&["check", "--zone", "eu-west-1a", &bad])?;
+    assert_eq!(refused.code, Some(1), "{}", refused.stdout);
+    assert!(
+        refused.stdout.starts_with(&format!(
+            "{bad}: REFUSED meshborder configuration refused: "
+        )),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stdout.contains("trustedPeers[0].cluster"),
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stdout.contains("ap-south"), "{}", refused.stdout);
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! `meshborder simulate`: one request through the real filter, the decision shown
-//! as text or JSON: the deny reply or the pass, the headers set, the route, the
+//! as text or JSON: the source and the trusted peer entry behind it, the deny reply
+//! or the pass, the headers set, the tags the application sees, the route, the
 //! counters that moved.
 
 use std::error::Error;
@@ -14,7 +15,11 @@ type TestResult = Result<(), Box<dyn Error>>;
 const SPEC_CONFIG: &str = r#"{
   "clusters": { "us-east": { "region": "us-east-1" }, "eu-west": { "region": "eu-west-1" } },
   "regionGroups": { "eu": ["eu-west-1", "eu-central-1"], "us": ["us-east-1", "us-west-2"] },
-  "trustedPeers": ["spiffe://cluster.local/ns/*/sa/*"],
+  "trustedPeers": [
+    { "peer": "spiffe://us-east.mesh.example/ns/*/sa/*", "cluster": "us-east" },
+    "spiffe://{cluster}.mesh.example/ns/*/sa/*",
+    "spiffe://cluster.local/ns/*/sa/*"
+  ],
   "residency": { "rules": [
     { "name": "eu-user-data",
       "match": { "hosts": ["eu-user-data", "eu-user-data.*"], "paths": ["/users/*"] },
@@ -50,10 +55,11 @@ fn a_denial_shows_the_reply_the_log_and_the_counter_as_text() -> TestResult {
     let denied_by = format!("          {}: eu-user-data", header::DENIED_BY);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
-        lines[..8],
+        lines[..9],
         [
             "request   GET http://eu-user-data/users/1 (outbound, no mTLS peer)",
             "node      cluster us-east, region us-east-1",
+            "source    local: cluster us-east, region us-east-1",
             "decision  DENY",
             "reply     403",
             &denied_by,
@@ -278,5 +284,264 @@ fn unclear_input_gets_a_clear_error() -> TestResult {
         .concat(),
     )?;
     assert_eq!(picked.code, Some(0), "{}", picked.stderr);
+    Ok(())
+}
+
+/// `meshborder simulate ARGS --json`, parsed.
+fn simulate_json(args: &[&str]) -> Result<Value, Box<dyn Error>> {
+    let run = meshborder(&[&["simulate", "--json"][..], args].concat())?;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    json(&run.stdout)
+}
+
+#[test]
+fn the_zone_tag_the_application_sees_is_shown_with_the_cross_zone_counters() -> TestResult {
+    let file = config("cli-sim-zone")?;
+    // Outbound: the node's zone replaces whatever the caller sent.
+    let forged = format!("{}=somewhere-else", header::SOURCE_ZONE);
+    let outbound = [
+        "simulate",
+        "--config",
+        &file,
+        "--cluster",
+        "us-east",
+        "--zone",
+        "us-east-1a",
+        "--header",
+        &forged,
+        "--request",
+        "GET http://catalog/items",
+    ];
+    let text = meshborder(&outbound)?;
+    assert_eq!(text.code, Some(0), "{}", text.stderr);
+    for expected in [
+        "\nnode      cluster us-east, region us-east-1, zone us-east-1a\n".to_owned(),
+        "\nsource    local: cluster us-east, region us-east-1, zone us-east-1a\n".to_owned(),
+        format!(
+            "\ntags      {}: us-east\n          {}: us-east-1\n          {}: us-east-1a\n",
+            header::SOURCE_CLUSTER,
+            header::SOURCE_REGION,
+            header::SOURCE_ZONE
+        ),
+    ] {
+        assert!(
+            text.stdout.contains(&expected),
+            "{expected}\n{}",
+            text.stdout
+        );
+    }
+    let report = json(&meshborder(&[&outbound[..], &["--json"]].concat())?.stdout)?;
+    assert_eq!(report["node"]["zone"], "us-east-1a");
+    assert_eq!(report["tags"][header::SOURCE_ZONE], "us-east-1a");
+
+    // Inbound from a peer whose tags are believed: its zone tag reaches the
+    // application and the request is metered across zones.
+    let cluster_tag = format!("{}: us-east", header::SOURCE_CLUSTER);
+    let zone_tag = format!("{}: us-east-1b", header::SOURCE_ZONE);
+    let inbound = [
+        "--config",
+        &file,
+        "--cluster",
+        "eu-west",
+        "--zone",
+        "eu-west-1a",
+        "--direction",
+        "inbound",
+        "--peer",
+        "spiffe://cluster.local/ns/shop/sa/web",
+        "--header",
+        &cluster_tag,
+        "--header",
+        &zone_tag,
+        "--request",
+        "GET http://catalog/items",
+    ];
+    let report = simulate_json(&inbound)?;
+    assert_eq!(report["source"]["kind"], "trusted");
+    assert_eq!(report["source"]["zone"], "us-east-1b");
+    assert_eq!(report["tags"][header::SOURCE_ZONE], "us-east-1b");
+    assert_eq!(report["trusted_peer"]["entry"], 2);
+    assert_eq!(report["trusted_peer"]["binding"], "tags");
+    let zone_counter = |name: &str| {
+        report["metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["name"] == name)
+            .map(|m| {
+                let labels = &m["labels"];
+                (
+                    labels[label::SOURCE_ZONE].clone(),
+                    labels[label::DESTINATION_ZONE].clone(),
+                    m["delta"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        zone_counter(metric::XZONE_REQUESTS.prometheus),
+        [("us-east-1b".into(), "eu-west-1a".into(), 1.into())]
+    );
+    assert_eq!(zone_counter(metric::XZONE_BYTES.prometheus).len(), 2);
+    let text = meshborder(&[&["simulate"][..], &inbound].concat())?;
+    assert!(
+        text.stdout.contains(
+            "\npeer      trustedPeers[2] spiffe://cluster.local/ns/*/sa/*: the peer's tags are believed\n"
+        ) && text.stdout.contains(&format!(
+            "\n          {}{{{}=\"us-east-1b\",{}=\"eu-west-1a\"}} +1\n",
+            metric::XZONE_REQUESTS.prometheus,
+            label::SOURCE_ZONE,
+            label::DESTINATION_ZONE
+        )),
+        "{}",
+        text.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn a_certificate_bound_peer_overrules_a_contradicting_cluster_tag_and_the_mismatch_is_shown()
+-> TestResult {
+    let file = config("cli-sim-bound")?;
+    let claimed = format!("{}=eu-west", header::SOURCE_CLUSTER);
+    let args = [
+        "--config",
+        &file,
+        "--cluster",
+        "eu-west",
+        "--direction",
+        "inbound",
+        "--peer",
+        "spiffe://us-east.mesh.example/ns/shop/sa/web",
+        "--header",
+        &claimed,
+        "--request",
+        "GET http://catalog/items",
+    ];
+    let text = meshborder(&[&["simulate"][..], &args].concat())?;
+    assert_eq!(text.code, Some(0), "{}", text.stderr);
+    for expected in [
+        "\nsource    bound to the certificate: cluster us-east, region us-east-1\n".to_owned(),
+        "\npeer      trustedPeers[0] spiffe://us-east.mesh.example/ns/*/sa/*: the certificate \
+         binds cluster us-east\n"
+            .to_owned(),
+        "\nmismatch  the cluster tag said eu-west: overruled by the certificate's us-east, \
+         counted and logged\n"
+            .to_owned(),
+        format!(
+            "\ntags      {}: us-east\n          {}: us-east-1\n          {} (none)\n",
+            header::SOURCE_CLUSTER,
+            header::SOURCE_REGION,
+            header::SOURCE_ZONE
+        ),
+        format!(
+            "          {}{{{}=\"us-east\"}} +1\n",
+            metric::TAG_MISMATCH.prometheus,
+            label::SOURCE_CLUSTER
+        ),
+    ] {
+        assert!(
+            text.stdout.contains(&expected),
+            "{expected}\n{}",
+            text.stdout
+        );
+    }
+    assert!(
+        text.stdout
+            .contains(r#"log       warn {"event":"tag_mismatch""#),
+        "{}",
+        text.stdout
+    );
+
+    let report = simulate_json(&args)?;
+    assert_eq!(report["source"]["kind"], "bound");
+    assert_eq!(report["source"]["cluster"], "us-east");
+    assert_eq!(report["trusted_peer"]["entry"], 0);
+    assert_eq!(
+        report["trusted_peer"]["pattern"],
+        "spiffe://us-east.mesh.example/ns/*/sa/*"
+    );
+    assert_eq!(report["trusted_peer"]["binding"], "named");
+    assert_eq!(report["trusted_peer"]["bound_cluster"], "us-east");
+    assert_eq!(report["mismatch"]["cluster"], "us-east");
+    assert_eq!(report["mismatch"]["claimed"], "eu-west");
+    assert_eq!(report["mismatch"]["counted"], true);
+    assert_eq!(report["tags"][header::SOURCE_CLUSTER], "us-east");
+
+    // A captured cluster the table lists binds too, and a tag that agrees is no
+    // mismatch.
+    let agreeing = format!("{}=eu-west", header::SOURCE_CLUSTER);
+    let captured = simulate_json(&[
+        "--config",
+        &file,
+        "--cluster",
+        "us-east",
+        "--direction",
+        "inbound",
+        "--peer",
+        "spiffe://eu-west.mesh.example/ns/shop/sa/web",
+        "--header",
+        &agreeing,
+        "--request",
+        "GET http://catalog/items",
+    ])?;
+    assert_eq!(captured["source"]["kind"], "bound");
+    assert_eq!(captured["source"]["region"], "eu-west-1");
+    assert_eq!(captured["trusted_peer"]["entry"], 1);
+    assert_eq!(captured["trusted_peer"]["binding"], "captured");
+    assert_eq!(captured["trusted_peer"]["bound_cluster"], "eu-west");
+    assert_eq!(captured["mismatch"], Value::Null);
+    Ok(())
+}
+
+#[test]
+fn a_captured_cluster_missing_from_clusters_is_shown_as_an_unknown_source() -> TestResult {
+    let file = config("cli-sim-unlisted")?;
+    let forged = format!("{}=eu-central", header::SOURCE_CLUSTER);
+    let args = [
+        "--config",
+        &file,
+        "--cluster",
+        "eu-west",
+        "--direction",
+        "inbound",
+        "--peer",
+        "spiffe://eu-central.mesh.example/ns/shop/sa/web",
+        "--header",
+        &forged,
+        "--request",
+        "GET http://catalog/items",
+    ];
+    let text = meshborder(&[&["simulate"][..], &args].concat())?;
+    assert_eq!(text.code, Some(0), "{}", text.stderr);
+    for expected in [
+        "\nsource    unknown (the certificate's cluster eu-central is not listed in \
+         `clusters`); counted, tags removed\n"
+            .to_owned(),
+        "\npeer      trustedPeers[1] spiffe://{cluster}.mesh.example/ns/*/sa/*: captures \
+         cluster eu-central from the certificate, which `clusters` does not list\n"
+            .to_owned(),
+        format!(
+            "\nheaders   {} removed (was eu-central)\n",
+            header::SOURCE_CLUSTER
+        ),
+        format!("\ntags      {} (none)\n", header::SOURCE_CLUSTER),
+        format!("\nmetrics   {} +1\n", metric::UNKNOWN_SOURCE.prometheus),
+    ] {
+        assert!(
+            text.stdout.contains(&expected),
+            "{expected}\n{}",
+            text.stdout
+        );
+    }
+    assert!(!text.stdout.contains("\nmismatch"), "{}", text.stdout);
+
+    let report = simulate_json(&args)?;
+    assert_eq!(report["source"]["kind"], "unknown");
+    assert_eq!(report["source"]["cluster"], Value::Null);
+    assert_eq!(report["trusted_peer"]["entry"], 1);
+    assert_eq!(report["trusted_peer"]["bound_cluster"], "eu-central");
+    assert_eq!(report["tags"][header::SOURCE_CLUSTER], Value::Null);
+    assert_eq!(report["mismatch"], Value::Null);
     Ok(())
 }
