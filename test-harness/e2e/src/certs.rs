@@ -1,12 +1,20 @@
 //! The certificates of an end-to-end run, made fresh each time with rcgen, so no key
-//! is ever committed: a test CA; the eu-west sidecar's server certificate; and two
-//! client certificates whose URI SAN is a SPIFFE ID, one that eu-west's
-//! `trustedPeers` matches and one that it does not. All are signed by the same CA,
-//! so the untrusted one completes the TLS handshake and reaches the filter, which is
-//! what a trust test needs.
+//! is ever committed: a test CA; the eu-west sidecar's server certificate; and the
+//! client certificates ([`ClientCert`]), each with a SPIFFE ID as its URI SAN:
 //!
-//! The files are PEM, written into one directory; the DER stays in memory for the
-//! tests' own TLS client.
+//! - the mesh-wide `frontend` identity, which a plain string entry of eu-west's
+//!   `trustedPeers` matches (its tags are believed);
+//! - one of another trust domain that no entry matches (a trust test needs a
+//!   certificate that completes the handshake and still is not believed);
+//! - `frontend` in the per-cluster trust domains `us-east.mesh.example`,
+//!   `eu-west.mesh.example` and `eu-central.mesh.example`, as SPIFFE federation or
+//!   Istio's `trustDomain` per cluster with a shared root issue them: eu-west's
+//!   `trustedPeers` binds the first to us-east by name and captures the cluster of
+//!   the others from the trust domain (eu-central, which its `clusters` table
+//!   lacks, stays unknown).
+//!
+//! All are signed by the same CA. The files are PEM, written into one directory; the
+//! DER stays in memory for the tests' own TLS client.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,6 +33,16 @@ pub const TRUSTED_SPIFFE_ID: &str = "spiffe://cluster.local/ns/shop/sa/frontend"
 /// The SPIFFE ID of a client certificate from another trust domain: signed by the
 /// same CA, but matching no `trustedPeers` pattern.
 pub const UNTRUSTED_SPIFFE_ID: &str = "spiffe://evil.example/ns/x/sa/y";
+/// `frontend` in us-east's own trust domain, which eu-west's `trustedPeers` binds
+/// to cluster us-east (`{ "peer": ..., "cluster": "us-east" }`).
+pub const US_EAST_FRONTEND_ID: &str = "spiffe://us-east.mesh.example/ns/shop/sa/frontend";
+/// `frontend` in eu-west's own trust domain, whose cluster eu-west's `trustedPeers`
+/// captures (`spiffe://{cluster}.mesh.example/ns/*/sa/*`): a caller of eu-west's own
+/// cluster, in another zone.
+pub const EU_WEST_FRONTEND_ID: &str = "spiffe://eu-west.mesh.example/ns/shop/sa/frontend";
+/// `frontend` in eu-central's own trust domain: captured as `eu-central`, which
+/// eu-west's `clusters` table does not list, so the source stays unknown.
+pub const EU_CENTRAL_FRONTEND_ID: &str = "spiffe://eu-central.mesh.example/ns/shop/sa/frontend";
 /// The SPIFFE ID of the eu-west server certificate, which the callers check.
 pub const SERVER_SPIFFE_ID: &str = "spiffe://cluster.local/ns/shop/sa/users";
 /// The DNS name in the server certificate (also the compose service name), for
@@ -47,8 +65,20 @@ pub mod files {
     pub const UNTRUSTED_CERT: &str = "untrusted.pem";
     /// Its key.
     pub const UNTRUSTED_KEY: &str = "untrusted.key";
+    /// The client certificate in us-east's trust domain.
+    pub const US_EAST_CERT: &str = "us-east-frontend.pem";
+    /// Its key.
+    pub const US_EAST_KEY: &str = "us-east-frontend.key";
+    /// The client certificate in eu-west's trust domain.
+    pub const EU_WEST_CERT: &str = "eu-west-frontend.pem";
+    /// Its key.
+    pub const EU_WEST_KEY: &str = "eu-west-frontend.key";
+    /// The client certificate in eu-central's trust domain.
+    pub const EU_CENTRAL_CERT: &str = "eu-central-frontend.pem";
+    /// Its key.
+    pub const EU_CENTRAL_KEY: &str = "eu-central-frontend.key";
     /// Every file, in the order written.
-    pub const ALL: [&str; 7] = [
+    pub const ALL: [&str; 13] = [
         CA,
         SERVER_CERT,
         SERVER_KEY,
@@ -56,7 +86,73 @@ pub mod files {
         CLIENT_KEY,
         UNTRUSTED_CERT,
         UNTRUSTED_KEY,
+        US_EAST_CERT,
+        US_EAST_KEY,
+        EU_WEST_CERT,
+        EU_WEST_KEY,
+        EU_CENTRAL_CERT,
+        EU_CENTRAL_KEY,
     ];
+}
+
+/// A client certificate of the run, by what eu-west's `trustedPeers` makes of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientCert {
+    /// [`TRUSTED_SPIFFE_ID`]: matched by a string entry, its tags are believed.
+    MeshWide,
+    /// [`UNTRUSTED_SPIFFE_ID`]: matched by no entry.
+    Untrusted,
+    /// [`US_EAST_FRONTEND_ID`]: bound to us-east by name.
+    UsEast,
+    /// [`EU_WEST_FRONTEND_ID`]: its trust domain says eu-west.
+    EuWest,
+    /// [`EU_CENTRAL_FRONTEND_ID`]: its trust domain says eu-central, an unlisted
+    /// cluster.
+    EuCentral,
+}
+
+impl ClientCert {
+    /// Every client certificate, in the order written.
+    pub const ALL: [Self; 5] = [
+        Self::MeshWide,
+        Self::Untrusted,
+        Self::UsEast,
+        Self::EuWest,
+        Self::EuCentral,
+    ];
+
+    /// Its URI SAN.
+    pub fn spiffe_id(self) -> &'static str {
+        match self {
+            Self::MeshWide => TRUSTED_SPIFFE_ID,
+            Self::Untrusted => UNTRUSTED_SPIFFE_ID,
+            Self::UsEast => US_EAST_FRONTEND_ID,
+            Self::EuWest => EU_WEST_FRONTEND_ID,
+            Self::EuCentral => EU_CENTRAL_FRONTEND_ID,
+        }
+    }
+
+    /// Its certificate file, in [`files`].
+    pub fn cert_file(self) -> &'static str {
+        match self {
+            Self::MeshWide => files::CLIENT_CERT,
+            Self::Untrusted => files::UNTRUSTED_CERT,
+            Self::UsEast => files::US_EAST_CERT,
+            Self::EuWest => files::EU_WEST_CERT,
+            Self::EuCentral => files::EU_CENTRAL_CERT,
+        }
+    }
+
+    /// Its key file, in [`files`].
+    pub fn key_file(self) -> &'static str {
+        match self {
+            Self::MeshWide => files::CLIENT_KEY,
+            Self::Untrusted => files::UNTRUSTED_KEY,
+            Self::UsEast => files::US_EAST_KEY,
+            Self::EuWest => files::EU_WEST_KEY,
+            Self::EuCentral => files::EU_CENTRAL_KEY,
+        }
+    }
 }
 
 /// A certificate with its key, as files and as DER.
@@ -96,6 +192,12 @@ pub struct TestPki {
     pub trusted_client: Identity,
     /// The client certificate with [`UNTRUSTED_SPIFFE_ID`].
     pub untrusted_client: Identity,
+    /// The client certificate with [`US_EAST_FRONTEND_ID`].
+    pub us_east_client: Identity,
+    /// The client certificate with [`EU_WEST_FRONTEND_ID`].
+    pub eu_west_client: Identity,
+    /// The client certificate with [`EU_CENTRAL_FRONTEND_ID`].
+    pub eu_central_client: Identity,
 }
 
 impl TestPki {
@@ -119,31 +221,36 @@ impl TestPki {
             usage: ExtendedKeyUsagePurpose::ServerAuth,
         }
         .issue(&issuer, dir, files::SERVER_CERT, files::SERVER_KEY)?;
-        let trusted_client = Leaf::client(TRUSTED_SPIFFE_ID).issue(
-            &issuer,
-            dir,
-            files::CLIENT_CERT,
-            files::CLIENT_KEY,
-        )?;
-        let untrusted_client = Leaf::client(UNTRUSTED_SPIFFE_ID).issue(
-            &issuer,
-            dir,
-            files::UNTRUSTED_CERT,
-            files::UNTRUSTED_KEY,
-        )?;
+        let client = |cert: ClientCert| {
+            Leaf::client(cert.spiffe_id()).issue(&issuer, dir, cert.cert_file(), cert.key_file())
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             ca_path,
             ca: ca.der().clone(),
             server,
-            trusted_client,
-            untrusted_client,
+            trusted_client: client(ClientCert::MeshWide)?,
+            untrusted_client: client(ClientCert::Untrusted)?,
+            us_east_client: client(ClientCert::UsEast)?,
+            eu_west_client: client(ClientCert::EuWest)?,
+            eu_central_client: client(ClientCert::EuCentral)?,
         })
     }
 
     /// The CA certificate, for a rustls client's root store.
     pub fn ca_der(&self) -> CertificateDer<'static> {
         self.ca.clone()
+    }
+
+    /// The client certificate `cert`.
+    pub fn client(&self, cert: ClientCert) -> &Identity {
+        match cert {
+            ClientCert::MeshWide => &self.trusted_client,
+            ClientCert::Untrusted => &self.untrusted_client,
+            ClientCert::UsEast => &self.us_east_client,
+            ClientCert::EuWest => &self.eu_west_client,
+            ClientCert::EuCentral => &self.eu_central_client,
+        }
     }
 }
 
@@ -253,5 +360,11 @@ mod tests {
             UNTRUSTED_SPIFFE_ID
         ));
         assert!(contains(&pki.server.cert_der(), SERVER_SPIFFE_ID));
+        for cert in ClientCert::ALL {
+            let identity = pki.client(cert);
+            assert!(contains(&identity.cert_der(), cert.spiffe_id()), "{cert:?}");
+            assert_eq!(identity.cert_path, dir.join(cert.cert_file()), "{cert:?}");
+            assert_eq!(identity.key_path, dir.join(cert.key_file()), "{cert:?}");
+        }
     }
 }

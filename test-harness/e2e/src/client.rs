@@ -1,8 +1,9 @@
 //! A tiny HTTP/1.1 client for tests, on `std::net`: one request per connection
 //! (`connection: close`), in plaintext or over TLS ([`crate::tls`]), so tests need
-//! neither curl nor an HTTP crate.
+//! neither curl nor an HTTP crate. [`crate::keep_alive`] sends many requests on one
+//! connection with the same encoding and parsing.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -65,7 +66,12 @@ impl Request {
         self.exchange(stream, addr).map_err(fail)
     }
 
-    fn failure(&self, scheme: &str, addr: SocketAddr) -> impl Fn(String) -> HarnessError {
+    /// The error of this request to `scheme://addr`, for a reason.
+    pub(crate) fn failure(
+        &self,
+        scheme: &str,
+        addr: SocketAddr,
+    ) -> impl Fn(String) -> HarnessError + use<> {
         let context = format!("{} {scheme}://{addr}{}", self.method, self.target);
         move |reason| HarnessError::Http {
             context: context.clone(),
@@ -79,29 +85,14 @@ impl Request {
         addr: SocketAddr,
     ) -> std::result::Result<Response, String> {
         stream
-            .write_all(&self.encode(addr))
+            .write_all(&self.encode(addr, true))
             .and_then(|()| stream.flush())
             .map_err(|e| format!("sending: {e}"))?;
-        let mut reader = BufReader::new(stream);
-        let head = wire::read_head(&mut reader)
-            .map_err(|e| format!("reading the response: {e}"))?
-            .ok_or_else(|| "the connection closed without a response".to_owned())?;
-        let body = wire::read_body(&mut reader, &head, Unframed::UntilClose)
-            .map_err(|e| format!("reading the response body: {e}"))?;
-        let status = head
-            .start_line
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .ok_or_else(|| format!("bad status line `{}`", head.start_line))?;
-        Ok(Response {
-            status,
-            headers: head.headers,
-            body,
-        })
+        read_response(&mut BufReader::new(stream))
     }
 
-    fn encode(&self, addr: SocketAddr) -> Vec<u8> {
+    /// The request on the wire, closing the connection after it when `close`.
+    pub(crate) fn encode(&self, addr: SocketAddr, close: bool) -> Vec<u8> {
         let mut head = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
         if wire::header(&self.headers, "host").is_none() {
             head.push_str(&format!("host: {addr}\r\n"));
@@ -112,14 +103,37 @@ impl Request {
         if !self.body.is_empty() {
             head.push_str(&format!("content-length: {}\r\n", self.body.len()));
         }
-        head.push_str("connection: close\r\n\r\n");
+        if close {
+            head.push_str("connection: close\r\n");
+        }
+        head.push_str("\r\n");
         let mut bytes = head.into_bytes();
         bytes.extend_from_slice(&self.body);
         bytes
     }
 }
 
-fn connect(addr: SocketAddr) -> std::result::Result<TcpStream, String> {
+/// Reads one whole response from `reader`.
+pub(crate) fn read_response(reader: &mut impl BufRead) -> std::result::Result<Response, String> {
+    let head = wire::read_head(reader)
+        .map_err(|e| format!("reading the response: {e}"))?
+        .ok_or_else(|| "the connection closed without a response".to_owned())?;
+    let body = wire::read_body(reader, &head, Unframed::UntilClose)
+        .map_err(|e| format!("reading the response body: {e}"))?;
+    let status = head
+        .start_line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("bad status line `{}`", head.start_line))?;
+    Ok(Response {
+        status,
+        headers: head.headers,
+        body,
+    })
+}
+
+pub(crate) fn connect(addr: SocketAddr) -> std::result::Result<TcpStream, String> {
     let stream =
         TcpStream::connect_timeout(&addr, TIMEOUT).map_err(|e| format!("connecting: {e}"))?;
     stream

@@ -5,7 +5,8 @@
 //! - [`topology`]: the topologies tests and the demo run, each written once;
 //! - [`envoy`]: a real Envoy process, ready-checked and killed on drop;
 //! - [`upstream`]: an echo app that reports the headers it received;
-//! - [`client`]: a tiny HTTP/1.1 client, so tests need no curl;
+//! - [`client`]: a tiny HTTP/1.1 client, so tests need no curl, and
+//!   [`keep_alive`]: many requests on one TLS connection;
 //! - `host` and `fuel` (feature `wasm-host`): the real `.wasm` under the
 //!   proxy-wasm host, its counters read by Prometheus name and labels, and its
 //!   deterministic cost;
@@ -31,6 +32,7 @@ pub mod fuel;
 pub mod gateway;
 #[cfg(feature = "wasm-host")]
 pub mod host;
+pub mod keep_alive;
 pub mod machine;
 pub mod mesh;
 pub mod paths;

@@ -1,7 +1,9 @@
 //! The mesh of [`crate::topology`], running: fresh certificates, the eu-west
 //! sidecar with its app, and an outbound sidecar with its app for each caller asked
-//! for, every Envoy in its own directory of the run (`<run>/<name>/`: the rendered
-//! `<name>.yaml`, `envoy.log`, `access.log`). Everything is stopped when dropped.
+//! for (each presenting its own client certificate), every Envoy in its own
+//! directory of the run (`<run>/<name>/`: the rendered `<name>.yaml`, `envoy.log`,
+//! `access.log`), and TLS clients presenting any of the run's client certificates
+//! straight to eu-west. Everything is stopped when dropped.
 //!
 //! eu-west's filter config is inlined in its bootstrap, as shipped; or, for runs
 //! that swap it while traffic flows (the soak), discovered from a watched file in
@@ -14,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use eu_west::{EU_WEST_ECDS_FILE, EuWestConfig, EuWestSidecar};
 
-use crate::certs::TestPki;
+use crate::certs::{ClientCert, TestPki};
 use crate::envoy::Envoy;
 use crate::error::Result;
 use crate::ports::{InboundPorts, LOOPBACK, MeshPorts, OutboundPorts};
@@ -22,7 +24,7 @@ use crate::render::{self, Values};
 use crate::tls::TlsClient;
 use crate::topology::{
     self, Caller, ConfigFiles, EU_CENTRAL, OUTBOUND_LISTENER, OUTBOUND_SIDECAR, OutboundSite,
-    ResidencyMode,
+    ResidencyMode, US_EAST,
 };
 use crate::upstream::EchoApp;
 use crate::{HarnessError, paths};
@@ -42,7 +44,7 @@ pub struct CallerSidecar {
 
 impl CallerSidecar {
     /// Starts the app and Envoy on `ports` of `bind`, sending eu-west's requests to
-    /// `eu_west` (its mTLS listener), in `run_dir/<cluster>/`.
+    /// `eu_west` (its mTLS listener), in `run_dir/<caller name>/`.
     pub fn start(
         caller: Caller,
         bind: IpAddr,
@@ -60,8 +62,8 @@ impl CallerSidecar {
             eu_west: eu_west.into(),
         };
         let values = topology::outbound_values(&caller, &site, files);
-        let dir = envoy_dir(caller.cluster, run_dir)?;
-        let envoy = start_envoy(caller.cluster, OUTBOUND_SIDECAR, &values, &dir)?;
+        let dir = envoy_dir(caller.name, run_dir)?;
+        let envoy = start_envoy(caller.name, OUTBOUND_SIDECAR, &values, &dir)?;
         Ok(Self {
             caller,
             listener: envoy.listener_addr(OUTBOUND_LISTENER)?,
@@ -179,7 +181,7 @@ impl Mesh {
             .iter()
             .find(|sidecar| sidecar.caller == *caller)
             .ok_or_else(|| HarnessError::Missing {
-                what: format!("a sidecar for caller `{}`", caller.cluster),
+                what: format!("a sidecar for caller `{}`", caller.name),
                 hint: "start the mesh with that caller".to_owned(),
             })
     }
@@ -199,6 +201,11 @@ impl Mesh {
     pub fn anonymous_client(&self) -> Result<TlsClient> {
         TlsClient::without_cert(&self.pki)
     }
+
+    /// A TLS client presenting the client certificate `cert`.
+    pub fn client(&self, cert: ClientCert) -> Result<TlsClient> {
+        TlsClient::with_cert(&self.pki, self.pki.client(cert))
+    }
 }
 
 fn inbound_ports(ports: &MeshPorts, mode: ResidencyMode) -> InboundPorts {
@@ -208,11 +215,19 @@ fn inbound_ports(ports: &MeshPorts, mode: ResidencyMode) -> InboundPorts {
     }
 }
 
+/// The ports of `caller`: the plan's for the callers it names, any free ones for
+/// the others (the callers inside eu-west, which only tests run).
 fn outbound_ports(ports: &MeshPorts, caller: &Caller) -> OutboundPorts {
     if *caller == EU_CENTRAL {
         ports.eu_central
-    } else {
+    } else if *caller == US_EAST {
         ports.us_east
+    } else {
+        OutboundPorts {
+            admin: 0,
+            listener: 0,
+            app: 0,
+        }
     }
 }
 

@@ -5,14 +5,17 @@
 //! (service names, container paths).
 //!
 //! The mesh: the `users` service's sidecar in cluster `eu-west` (region
-//! `eu-west-1`), inbound, with the residency rules; and one outbound sidecar per
-//! calling cluster (`us-east`, `eu-central`), each rendered from the same template
-//! with its own identity, reaching eu-west over mTLS.
+//! `eu-west-1`, zone `eu-west-1a`), inbound, with the residency rules; and one
+//! outbound sidecar per calling cluster (`us-east`, `eu-central`), each rendered from
+//! the same template with its own identity, reaching eu-west over mTLS. Tests of
+//! zones and certificate-bound identity also run callers inside cluster eu-west
+//! ([`EU_WEST_A`] in eu-west's own zone, [`EU_WEST_B`] in another), from the same
+//! template; demo and compose render only [`CALLERS`].
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::certs::{TestPki, files};
+use crate::certs::{ClientCert, TestPki, files};
 use crate::render::Values;
 
 /// The template of every calling cluster's outbound sidecar.
@@ -38,40 +41,74 @@ pub const PLAINTEXT_LISTENER: &str = "inbound_plaintext";
 pub const EU_WEST_CLUSTER: &str = "eu-west";
 /// Its region.
 pub const EU_WEST_REGION: &str = "eu-west-1";
+/// Its zone (the node locality `eu-west-inbound.yaml` is rendered with).
+pub const EU_WEST_ZONE: &str = "eu-west-1a";
 /// The app behind it.
 pub const EU_WEST_APP: &str = "eu-west-app";
 
-/// A calling cluster: who its outbound sidecar says it is, and the app next to it.
+/// A caller: who its outbound sidecar says it is, the certificate it presents to
+/// eu-west, and the app next to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller {
+    /// The name of its Envoy in a run (its directory and rendered config).
+    pub name: &'static str,
     /// The cluster (node metadata `CLUSTER_ID`).
     pub cluster: &'static str,
     /// The region (node locality).
     pub region: &'static str,
     /// The zone (node locality).
     pub zone: &'static str,
+    /// The client certificate its sidecar presents to eu-west.
+    pub cert: ClientCert,
     /// The name of the echo app next to it.
     pub app: &'static str,
 }
 
 /// The US caller, whose requests for EU user data are refused.
 pub const US_EAST: Caller = Caller {
+    name: "us-east",
     cluster: "us-east",
     region: "us-east-1",
     zone: "us-east-1a",
+    cert: ClientCert::MeshWide,
     app: "us-east-app",
 };
 
 /// An EU caller, allowed to read EU user data. Not in eu-west's `clusters` table:
 /// its region comes from its (trusted) region tag.
 pub const EU_CENTRAL: Caller = Caller {
+    name: "eu-central",
     cluster: "eu-central",
     region: "eu-central-1",
     zone: "eu-central-1a",
+    cert: ClientCert::MeshWide,
     app: "eu-central-app",
 };
 
-/// Every calling cluster.
+/// A caller inside cluster eu-west and in eu-west's own zone, with the mesh-wide
+/// certificate (its tags are believed): traffic that crosses no border.
+pub const EU_WEST_A: Caller = Caller {
+    name: "eu-west-a",
+    cluster: EU_WEST_CLUSTER,
+    region: EU_WEST_REGION,
+    zone: EU_WEST_ZONE,
+    cert: ClientCert::MeshWide,
+    app: "eu-west-a-app",
+};
+
+/// A caller inside cluster eu-west but in zone `eu-west-1b`, with the certificate
+/// of eu-west's own trust domain (its cluster is captured from the certificate):
+/// traffic that crosses a zone border and no cluster border.
+pub const EU_WEST_B: Caller = Caller {
+    name: "eu-west-b",
+    cluster: EU_WEST_CLUSTER,
+    region: EU_WEST_REGION,
+    zone: "eu-west-1b",
+    cert: ClientCert::EuWest,
+    app: "eu-west-b-app",
+};
+
+/// Every calling cluster: the callers the demo and compose run.
 pub const CALLERS: [Caller; 2] = [US_EAST, EU_CENTRAL];
 
 /// How eu-west applies its residency rules: which plugin config it renders with.
@@ -174,8 +211,8 @@ pub fn outbound_values(caller: &Caller, site: &OutboundSite, files: &ConfigFiles
         .set("eu_west_host", &site.eu_west.host)
         .set("eu_west_port", site.eu_west.port)
         .set("ca_cert", files.cert(files::CA))
-        .set("client_cert", files.cert(files::CLIENT_CERT))
-        .set("client_key", files.cert(files::CLIENT_KEY))
+        .set("client_cert", files.cert(caller.cert.cert_file()))
+        .set("client_key", files.cert(caller.cert.key_file()))
         .set("wasm_path", &files.wasm)
 }
 
@@ -194,10 +231,11 @@ pub struct InboundSite {
     pub app: Endpoint,
 }
 
-/// The values of [`EU_WEST_INBOUND`] in `mode`.
+/// The values of [`EU_WEST_INBOUND`] in `mode`, its node in [`EU_WEST_ZONE`].
 pub fn inbound_values(mode: ResidencyMode, site: &InboundSite, files: &ConfigFiles) -> Values {
     Values::new()
         .set("plugin_config", mode.plugin_config())
+        .set("zone", EU_WEST_ZONE)
         .set("bind_address", &site.bind)
         .set("admin_port", site.admin_port)
         .set("mtls_port", site.mtls_port)
@@ -274,7 +312,7 @@ pub fn renderings(placement: &Placement, files: &ConfigFiles) -> Vec<Rendering> 
         port: placement.mtls_port,
     };
     let callers = CALLERS.iter().map(|caller| Rendering {
-        name: caller.cluster.to_owned(),
+        name: caller.name.to_owned(),
         template: OUTBOUND_SIDECAR,
         values: outbound_values(
             caller,
@@ -374,6 +412,46 @@ mod tests {
         enforce["residency"]["mode"].take();
         audit["residency"]["mode"].take();
         assert_eq!(enforce, audit);
+    }
+
+    #[test]
+    fn eu_west_zone_is_the_zone_of_its_template() {
+        let files = ConfigFiles {
+            wasm: "/filter.wasm".to_owned(),
+            certs: "/certs".to_owned(),
+        };
+        let text = crate::render::render(EU_WEST_INBOUND, &validation_values(&files)).unwrap();
+        let config: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
+        assert_eq!(config["node"]["locality"]["zone"], EU_WEST_ZONE);
+        assert_eq!(config["node"]["locality"]["region"], EU_WEST_REGION);
+        assert_eq!(config["node"]["metadata"]["CLUSTER_ID"], EU_WEST_CLUSTER);
+    }
+
+    #[test]
+    fn a_caller_presents_its_own_client_certificate() {
+        let files = ConfigFiles {
+            wasm: "/filter.wasm".to_owned(),
+            certs: "/certs".to_owned(),
+        };
+        let any = Endpoint {
+            host: "127.0.0.1".to_owned(),
+            port: 0,
+        };
+        let site = OutboundSite {
+            bind: "127.0.0.1".to_owned(),
+            admin_port: 0,
+            listener_port: 0,
+            local_app: any.clone(),
+            eu_west: any,
+        };
+        for caller in [US_EAST, EU_WEST_B] {
+            let text =
+                crate::render::render(OUTBOUND_SIDECAR, &outbound_values(&caller, &site, &files))
+                    .unwrap();
+            let cert = format!("/certs/{}", caller.cert.cert_file());
+            assert!(text.contains(&cert), "{}: no {cert}", caller.name);
+            assert!(text.contains(&format!("zone: {}", caller.zone)), "{text}");
+        }
     }
 
     #[test]

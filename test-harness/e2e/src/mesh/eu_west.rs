@@ -1,7 +1,8 @@
 //! The eu-west sidecar of the mesh, running: its app, and Envoy with the residency
 //! rules. Its filter config is inlined in the bootstrap, as shipped, or discovered
 //! from a watched file next to it (ECDS, see [`crate::ecds`]), so that a run can
-//! swap it while traffic flows.
+//! swap it while traffic flows. Its node is in zone `eu-west-1a`, or, for a test of
+//! a node without a zone, in another zone or none.
 
 use std::fs;
 use std::net::{IpAddr, SocketAddr};
@@ -17,8 +18,8 @@ use crate::plugin_config;
 use crate::ports::InboundPorts;
 use crate::topology::{
     self, ConfigFiles, EU_WEST_APP, EU_WEST_ECDS_TEMPLATE, EU_WEST_FILTER, EU_WEST_INBOUND,
-    EU_WEST_INBOUND_WATCHED, EU_WEST_REGION, InboundSite, MTLS_LISTENER, PLAINTEXT_LISTENER,
-    ResidencyMode,
+    EU_WEST_INBOUND_WATCHED, EU_WEST_REGION, EU_WEST_ZONE, InboundSite, MTLS_LISTENER,
+    PLAINTEXT_LISTENER, ResidencyMode,
 };
 use crate::upstream::EchoApp;
 
@@ -75,6 +76,39 @@ impl EuWestSidecar {
         files: &ConfigFiles,
         run_dir: &Path,
     ) -> Result<Self> {
+        Self::start_at(mode, config, EU_WEST_ZONE, bind, ports, files, run_dir)
+    }
+
+    /// Like [`EuWestSidecar::start`], its node in `zone` instead of
+    /// [`EU_WEST_ZONE`]; an empty `zone` is a node without a zone.
+    pub fn start_in_zone(
+        mode: ResidencyMode,
+        zone: &str,
+        bind: IpAddr,
+        ports: &InboundPorts,
+        files: &ConfigFiles,
+        run_dir: &Path,
+    ) -> Result<Self> {
+        Self::start_at(
+            mode,
+            EuWestConfig::Inline,
+            zone,
+            bind,
+            ports,
+            files,
+            run_dir,
+        )
+    }
+
+    fn start_at(
+        mode: ResidencyMode,
+        config: EuWestConfig,
+        zone: &str,
+        bind: IpAddr,
+        ports: &InboundPorts,
+        files: &ConfigFiles,
+        run_dir: &Path,
+    ) -> Result<Self> {
         let app = EchoApp::start(
             EU_WEST_APP,
             EU_WEST_REGION,
@@ -91,11 +125,11 @@ impl EuWestSidecar {
         let dir = envoy_dir(name, run_dir)?;
         let (envoy, watched) = match config {
             EuWestConfig::Inline => {
-                let values = topology::inbound_values(mode, &site, files);
+                let values = topology::inbound_values(mode, &site, files).set("zone", zone);
                 (start_envoy(name, EU_WEST_INBOUND, &values, &dir)?, None)
             }
             EuWestConfig::Watched => {
-                let (envoy, file) = start_watched(mode, &site, files, &dir)?;
+                let (envoy, file) = start_watched(mode, &site, files, zone, &dir)?;
                 (envoy, Some(file))
             }
         };
@@ -134,6 +168,7 @@ fn start_watched(
     mode: ResidencyMode,
     site: &InboundSite,
     files: &ConfigFiles,
+    zone: &str,
     dir: &Path,
 ) -> Result<(Envoy, EcdsFile)> {
     let path = dir.join(EU_WEST_ECDS_FILE);
@@ -141,7 +176,8 @@ fn start_watched(
         fs::create_dir_all(parent)
             .map_err(|e| HarnessError::io(format!("creating `{}`", parent.display()), e))?;
     }
-    let values = topology::watched_inbound_values(mode, site, files, &path.to_string_lossy());
+    let values = topology::watched_inbound_values(mode, site, files, &path.to_string_lossy())
+        .set("zone", zone);
     let mut file = EcdsFile::new(path, EU_WEST_ECDS_TEMPLATE, values.clone());
     file.publish(&plugin_config::shipped(mode.plugin_config())?)?;
     let envoy = start_envoy(mode.config_name(), EU_WEST_INBOUND_WATCHED, &values, dir)?;

@@ -1,7 +1,10 @@
 //! Real Envoy processes running the release filter: every shipped config validated,
-//! tagging, trust, residency, routing, reload, metering, the spoofing matrix and the
-//! soak, each against the behaviour the contract fixes.
+//! tagging, trust, certificate-bound identity, zones, residency, routing, reload,
+//! metering, the spoofing matrix and the soak, each against the behaviour the
+//! contract fixes.
 
+mod border_support;
+mod certificate_bound;
 mod compose;
 mod config_rules;
 mod config_storm;
@@ -14,10 +17,13 @@ mod residency;
 mod soak;
 mod soak_topology;
 mod spoofing_bypasses;
+mod spoofing_certificates;
 mod spoofing_hosts;
 mod spoofing_paths;
 mod spoofing_support;
 mod spoofing_tags;
+mod spoofing_zones;
 mod stats_tags;
 mod tagging;
 mod trust;
+mod zones;

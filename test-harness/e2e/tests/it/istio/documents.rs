@@ -44,6 +44,7 @@ fn every_document_under_istio_is_accepted_by_its_crd_schema_or_model() {
         "EnvoyFilter",
         "PrometheusRule",
         "Kustomization",
+        "IstioOperator",
         "DeploymentPatch",
     ] {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} was checked");
@@ -115,6 +116,12 @@ fn a_misspelt_field_is_refused_by_the_crd_schema_or_the_model_of_its_kind() {
             "/spec/template",
             "metadata",
             "metdata",
+        ),
+        (
+            "trust-domains/us-east.yaml",
+            "/spec/meshConfig",
+            "trustDomainAliases",
+            "trustDomainAlias",
         ),
     ];
     for (path, pointer, from, to) in cases {
@@ -198,6 +205,7 @@ fn every_file_the_guide_names_exists() {
             "metrics/",
             "kind/",
             "schema/",
+            "trust-domains/",
         ]
         .iter()
         .any(|prefix| path.starts_with(prefix));

@@ -1,28 +1,77 @@
 //! The GitOps layout renders with a real kustomize: the base, the monitoring
 //! kustomization and every overlay build, every rendered resource is accepted by its
 //! CRD's schema on every Istio release the overlay supports, each overlay carries
-//! its own cluster's identity, and the routing resources agree with the plugin
-//! configuration they rely on.
+//! its own cluster's identity, the certificate-bound overlays change only whom the
+//! sidecars believe, every overlay and component is built here, and the routing
+//! resources agree with the plugin configuration they rely on.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::support::crds;
 use super::support::files;
-use super::support::kustomize::{self, BUILDS};
+use super::support::kustomize::{self, BUILDS, Module, OVERLAYS, Trust};
 use super::support::models::{self, Resource, all_of_kind};
 use super::support::shipped::{self, config, named};
 use super::support::views::networking::{DestinationRule, VirtualService};
 use super::support::views::wasm_plugin::{SHA256_PLACEHOLDER, SOME_DIGEST, pinned};
+use meshborder_filter::contract::header::ROUTE_REGION;
 use serde_json::Value;
 
-/// The oldest Istio minor release a build supports: the kind overlays use
-/// `FAIL_RELOAD`, which Istio 1.27 introduced.
+/// The oldest Istio minor release a build supports: the overlays that load the
+/// filter from a file use `FAIL_RELOAD`, which Istio 1.27 introduced.
 fn oldest_minor(build: &str) -> u32 {
-    if build.starts_with("overlays/kind-") {
-        27
-    } else {
-        22
+    let local = OVERLAYS
+        .iter()
+        .any(|overlay| overlay.dir == build && overlay.module == Module::LocalFile);
+    if local { 27 } else { 22 }
+}
+
+/// The names of the directories under `istio/<dir>`, as `<dir>/<name>`.
+fn directories_under(dir: &str) -> BTreeSet<String> {
+    std::fs::read_dir(files::istio_dir().join(dir))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .map(|path| format!("{dir}/{}", path.file_name().unwrap().to_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn every_overlay_directory_is_one_the_tests_build() {
+    let listed: BTreeSet<String> = OVERLAYS
+        .iter()
+        .map(|overlay| overlay.dir.to_owned())
+        .collect();
+    assert_eq!(directories_under("overlays"), listed);
+    for overlay in &OVERLAYS {
+        assert!(
+            BUILDS.contains(&overlay.dir),
+            "{} is not built",
+            overlay.dir
+        );
     }
+}
+
+#[test]
+fn every_component_is_used_by_an_overlay() {
+    let mut used = BTreeSet::new();
+    for overlay in &OVERLAYS {
+        let path = files::istio_dir()
+            .join(overlay.dir)
+            .join("kustomization.yaml");
+        let document = files::load_single_yaml(&path).unwrap();
+        for component in document["components"].as_array().into_iter().flatten() {
+            let relative = component.as_str().unwrap();
+            let resolved = files::istio_dir()
+                .join(overlay.dir)
+                .join(relative)
+                .canonicalize()
+                .unwrap();
+            let under = resolved.strip_prefix(files::istio_dir().canonicalize().unwrap());
+            used.insert(under.unwrap().display().to_string());
+        }
+    }
+    assert_eq!(directories_under("components"), used);
 }
 
 #[test]
@@ -76,54 +125,94 @@ fn an_overlay_deploys_the_whole_base_and_the_monitoring() {
     for (kind, count) in kinds("monitoring") {
         *expected.entry(kind).or_insert(0) += count;
     }
-    for overlay in ["overlays/us-east", "overlays/eu-west"] {
-        assert_eq!(kinds(overlay), expected, "`{overlay}`");
+    for overlay in &OVERLAYS {
+        assert_eq!(kinds(overlay.dir), expected, "`{}`", overlay.dir);
     }
 }
 
 #[test]
 fn each_overlay_sets_its_own_cluster_and_region_and_keeps_the_shared_tables() {
     let base = shipped::plugins_in_build("base").unwrap();
-    for (overlay, cluster, region) in [
-        ("overlays/us-east", "us-east", "us-east-1"),
-        ("overlays/eu-west", "eu-west", "eu-west-1"),
-        ("overlays/kind-us-east", "us-east", "us-east-1"),
-        ("overlays/kind-eu-west", "eu-west", "eu-west-1"),
-    ] {
-        let rendered = shipped::plugins_in_build(overlay).unwrap();
+    for overlay in &OVERLAYS {
+        let (dir, cluster, region) = (overlay.dir, overlay.cluster, overlay.region);
+        let rendered = shipped::plugins_in_build(dir).unwrap();
         for name in ["meshborder", "meshborder-gateway"] {
             let plugin = named(&rendered, name).unwrap();
             assert_eq!(
                 config(plugin, "cluster"),
                 Some(&Value::from(cluster)),
-                "{overlay} {name}"
+                "{dir} {name}"
             );
             assert_eq!(
                 config(plugin, "region"),
                 Some(&Value::from(region)),
-                "{overlay} {name}"
+                "{dir} {name}"
             );
             // The patch merged into the base's configuration; it did not replace it.
+            // Only the certificate-bound overlays change whom the sidecars believe
+            // (tested below).
             let shared = named(&base, name).unwrap();
-            for key in [
-                "clusters",
-                "regionGroups",
-                "routing",
-                "direction",
-                "trustedPeers",
-            ] {
+            let mut keys = vec!["clusters", "regionGroups", "routing", "direction"];
+            if overlay.trust == Trust::SharedDomain {
+                keys.push("trustedPeers");
+            }
+            for key in keys {
                 assert_eq!(
                     config(plugin, key),
                     config(shared, key),
-                    "{overlay} {name}: `{key}`"
+                    "{dir} {name}: `{key}`"
                 );
             }
+            // The zone comes from the node's locality, never from the overlay.
+            assert_eq!(config(plugin, "zone"), None, "{dir} {name}");
         }
         // The overlay's cluster is in the shared table, in the overlay's region.
         let table = config(named(&rendered, "meshborder").unwrap(), "clusters").unwrap();
+        assert_eq!(table[cluster]["region"], region, "{dir}: clusters table");
+    }
+}
+
+#[test]
+fn a_trust_domain_overlay_changes_only_whom_the_sidecars_believe() {
+    for bound in OVERLAYS
+        .iter()
+        .filter(|overlay| overlay.trust == Trust::PerClusterDomain)
+    {
+        let shared = kustomize::overlay(bound.cluster, bound.module, Trust::SharedDomain).unwrap();
+        let rendered = kustomize::build(bound.dir).unwrap();
+        let mut expected = kustomize::build(shared.dir).unwrap();
+        let plugins = shipped::plugins_in_build(bound.dir).unwrap();
+        let peers = config(named(&plugins, "meshborder").unwrap(), "trustedPeers").unwrap();
+        let patterns = peers.as_array().unwrap();
+        assert!(!patterns.is_empty(), "{}: no trusted peers", bound.dir);
+        for pattern in patterns {
+            let pattern = pattern
+                .as_str()
+                .unwrap_or_else(|| panic!("{}: `{pattern}` binds no cluster by name", bound.dir));
+            assert!(
+                pattern.starts_with("spiffe://{cluster}."),
+                "{}: `{pattern}` does not take the cluster from the trust domain",
+                bound.dir
+            );
+        }
+        for document in &mut expected {
+            if document["kind"] == "WasmPlugin" && document["metadata"]["name"] == "meshborder" {
+                document["spec"]["pluginConfig"]["trustedPeers"] = peers.clone();
+            }
+        }
         assert_eq!(
-            table[cluster]["region"], region,
-            "{overlay}: clusters table"
+            rendered, expected,
+            "{} differs from {} in more than the sidecar's trustedPeers",
+            bound.dir, shared.dir
+        );
+        assert!(
+            config(
+                named(&plugins, "meshborder-gateway").unwrap(),
+                "trustedPeers"
+            )
+            .is_none(),
+            "{}: a gateway believes no peer",
+            bound.dir
         );
     }
 }
@@ -131,7 +220,7 @@ fn each_overlay_sets_its_own_cluster_and_region_and_keeps_the_shared_tables() {
 #[test]
 fn residency_rules_with_one_name_are_the_same_in_every_overlay() {
     let mut rules: BTreeMap<String, Vec<(&str, Value)>> = BTreeMap::new();
-    for overlay in ["overlays/us-east", "overlays/eu-west"] {
+    for overlay in OVERLAYS.iter().map(|overlay| overlay.dir) {
         let rendered = shipped::plugins_in_build(overlay).unwrap();
         let listed = config(named(&rendered, "meshborder").unwrap(), "residency")
             .and_then(|residency| residency.get("rules"))
@@ -144,7 +233,7 @@ fn residency_rules_with_one_name_are_the_same_in_every_overlay() {
     }
     assert_eq!(
         rules["eu-user-data"].len(),
-        2,
+        OVERLAYS.len(),
         "the mesh-wide rule must be in every overlay"
     );
     for (name, versions) in &rules {
@@ -175,7 +264,11 @@ fn the_gateway_plugin_routes_without_residency_rules_in_every_build() {
 
 #[test]
 fn production_overlays_pull_one_pinned_oci_image() {
-    for overlay in ["base", "overlays/us-east", "overlays/eu-west"] {
+    let pulled = OVERLAYS
+        .iter()
+        .filter(|overlay| overlay.module == Module::Image)
+        .map(|overlay| overlay.dir);
+    for overlay in std::iter::once("base").chain(pulled) {
         let images: BTreeSet<(Option<String>, Option<String>)> = shipped::plugins_in_build(overlay)
             .unwrap()
             .into_iter()
@@ -233,7 +326,13 @@ fn the_sha256_placeholder_is_refused_by_istios_crd_pattern() {
 
 #[test]
 fn kind_overlays_load_the_filter_from_a_local_file_and_reload_a_crashed_vm() {
-    for overlay in ["overlays/kind-us-east", "overlays/kind-eu-west"] {
+    let with = |module: Module| {
+        OVERLAYS
+            .iter()
+            .filter(move |overlay| overlay.module == module)
+            .map(|overlay| overlay.dir)
+    };
+    for overlay in with(Module::LocalFile) {
         for plugin in shipped::plugins_in_build(overlay).unwrap() {
             let id = plugin.id();
             assert_eq!(
@@ -252,7 +351,7 @@ fn kind_overlays_load_the_filter_from_a_local_file_and_reload_a_crashed_vm() {
             );
         }
     }
-    for overlay in ["base", "overlays/us-east", "overlays/eu-west"] {
+    for overlay in std::iter::once("base").chain(with(Module::Image)) {
         for plugin in shipped::plugins_in_build(overlay).unwrap() {
             assert_eq!(
                 plugin.spec.fail_strategy.as_deref(),
@@ -303,9 +402,7 @@ fn every_routed_region_goes_to_the_subset_of_the_cluster_in_that_region() {
                 .match_
                 .iter()
                 .flatten()
-                .filter_map(|condition| {
-                    condition.headers.as_ref()?.get("x-meshborder-route-region")
-                })
+                .filter_map(|condition| condition.headers.as_ref()?.get(ROUTE_REGION))
                 .find_map(|header| header.exact.clone());
             for destination in route.route.iter().flatten().map(|route| &route.destination) {
                 let rule = rules

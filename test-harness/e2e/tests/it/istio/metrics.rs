@@ -2,23 +2,38 @@
 //! envoy-config/ uses, both proxyStatsMatcher variants keep the same stats, the
 //! bootstrap override reaches the pods that run the filter, and a real Envoy set up
 //! as Istio sets up a proxy (the override merged with `--config-yaml`, only our
-//! stats inclusion, no default tags) shows every counter of the contract, under its
-//! name, with its labels.
+//! stats inclusion, no default tags), running a certificate-bound overlay on a node
+//! in a zone, shows every counter of the contract, under its name, with its labels,
+//! once a caller from another cluster and zone has sent it a request over mTLS.
 
 use std::collections::BTreeSet;
 
-use super::support::envoy::{self, LISTENER, Node};
+use super::support::envoy::{self, INBOUND_LISTENER, InboundTls, LISTENER, Node};
 use super::support::files;
-use super::support::kustomize;
+use super::support::kustomize::{self, Module, Trust};
 use super::support::models::all_of_kind;
 use super::support::models::k8s::ConfigMap;
 use super::support::proxy_stats;
 use super::support::shipped::{self, named};
 use super::support::stats_tags;
+use super::support::trust_domains;
+use crate::wasm::fixtures::{SPEC_CONFIG, TRUSTED_SAN, from_peer, get, node};
+use meshborder_e2e::certs::{ClientCert, EU_WEST_FRONTEND_ID, TestPki};
 use meshborder_e2e::client::Request;
 use meshborder_e2e::paths;
-use meshborder_filter::contract::{label, metric, parse_stat_name};
+use meshborder_e2e::tls::TlsClient;
+use meshborder_filter::contract::header::{DENIED_BY, SOURCE_CLUSTER, SOURCE_ZONE};
+use meshborder_filter::contract::{label, metric, parse_stat_name, value};
 use serde_json::json;
+
+/// One Prometheus sample line: `name{label="value",...} count`.
+fn sample(name: &str, labels: &[(&str, &str)], count: u64) -> String {
+    let labels: Vec<String> = labels
+        .iter()
+        .map(|(label, value)| format!("{label}=\"{value}\""))
+        .collect();
+    format!("{name}{{{}}} {count}", labels.join(","))
+}
 
 #[test]
 fn istio_carries_the_stats_tags_envoy_config_uses() {
@@ -71,7 +86,26 @@ fn the_mesh_wide_and_per_pod_stats_matchers_keep_the_same_stats() {
 
 #[test]
 fn every_counter_the_filter_defines_is_a_contract_metric_with_its_labels() {
-    let vm = crate::wasm::fixtures::eu_west().unwrap();
+    // The SPEC configuration on a node in a zone: most counters are defined at
+    // configure time, the cross-zone ones when a trusted caller from another zone
+    // first arrives.
+    let mut vm = node(SPEC_CONFIG, "eu-west", "eu-west-1")
+        .unwrap()
+        .property(["xds", "node", "locality", "zone"], "eu-west-1a")
+        .start()
+        .unwrap();
+    let mut stream = from_peer(&mut vm, TRUSTED_SAN)
+        .property(["request", "total_size"], 100_u64)
+        .property(["response", "total_size"], 40_u64);
+    let tags = [(SOURCE_CLUSTER, "us-east"), (SOURCE_ZONE, "us-east-1a")];
+    stream
+        .request_headers(&get("shop", "/", &tags), true)
+        .unwrap();
+    stream
+        .response_headers(&[(":status", "200")], true)
+        .unwrap();
+    stream.finish().unwrap();
+
     let mut seen = BTreeSet::new();
     for defined in vm.metrics() {
         let stat = parse_stat_name(&defined.name)
@@ -87,7 +121,7 @@ fn every_counter_the_filter_defines_is_a_contract_metric_with_its_labels() {
     let all: BTreeSet<&str> = metric::ALL.iter().map(|metric| metric.prometheus).collect();
     assert_eq!(
         seen, all,
-        "the SPEC configuration defines every counter at configure time"
+        "the SPEC configuration defines every counter once a request crossed a zone"
     );
 }
 
@@ -153,8 +187,13 @@ fn the_stats_override_reaches_every_proxy_that_runs_the_filter() {
 fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
     let wasm = paths::filter_wasm().unwrap();
     let run_dir = paths::run_dir("istio-metrics").unwrap();
-    let rendered = shipped::plugins_in_build("overlays/us-east").unwrap();
+    let overlay = kustomize::overlay("us-east", Module::Image, Trust::PerClusterDomain).unwrap();
+    let rendered = shipped::plugins_in_build(overlay.dir).unwrap();
     let sidecar = named(&rendered, "meshborder").unwrap();
+    let pki = TestPki::generate(&run_dir.join("certs")).unwrap();
+    // The caller: eu-west's frontend, with the SPIFFE ID eu-west's Istio issues.
+    let eu_west = trust_domains::of("eu-west").unwrap();
+    assert_eq!(EU_WEST_FRONTEND_ID, eu_west.spiffe_id("shop", "frontend"));
 
     // As Istio's bootstrap: no default tag extractors, and a stats matcher that
     // keeps only what is included; here, only what istio/ includes.
@@ -170,8 +209,15 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
         "use_all_default_tags": false,
         "stats_matcher": { "inclusion_list": { "patterns": patterns } }
     });
-    let bootstrap =
-        envoy::bootstrap(sidecar, &Node::for_plugin(sidecar), &wasm, Some(stats)).unwrap();
+    // A node in zone us-east-1a, as istio/kind/us-east.yaml labels it.
+    let local = Node::for_plugin(sidecar).in_zone("us-east-1a");
+    let mut bootstrap = envoy::bootstrap(sidecar, &local, &wasm, Some(stats)).unwrap();
+    let tls = InboundTls {
+        cert: &pki.server.cert_path,
+        key: &pki.server.key_path,
+        ca: &pki.ca_path,
+    };
+    envoy::add_inbound_mtls(&mut bootstrap, tls).unwrap();
     let path = envoy::write_json(&run_dir, "istio-like.json", &bootstrap).unwrap();
     // The file ISTIO_BOOTSTRAP_OVERRIDE points at, passed to Envoy the way Istio's
     // istio-proxy container passes it.
@@ -184,10 +230,17 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
         .send(proxy.listener_addr(LISTENER).unwrap())
         .unwrap();
     assert_eq!(denied.status, 403, "{}", denied.text());
-    assert_eq!(
-        denied.header("x-meshborder-denied-by"),
-        Some("eu-user-data")
-    );
+    assert_eq!(denied.header(DENIED_BY), Some("eu-user-data"));
+
+    // From eu-west, zone eu-west-1a, with a cluster tag that lies.
+    let client = TlsClient::with_cert(&pki, pki.client(ClientCert::EuWest)).unwrap();
+    let served = Request::get("/")
+        .header("host", "catalog.shop.svc.cluster.local")
+        .header(SOURCE_CLUSTER, "us-east")
+        .header(SOURCE_ZONE, "eu-west-1a")
+        .send_tls(proxy.listener_addr(INBOUND_LISTENER).unwrap(), &client)
+        .unwrap();
+    assert_eq!(served.status, 200, "{}", served.text());
 
     let text = proxy.admin_get("/stats/prometheus").unwrap();
     assert!(!text.contains("=.="), "a label was not extracted:\n{text}");
@@ -211,9 +264,38 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
             assert_eq!(sample.labels, labels, "`{}`", sample.line);
         }
     }
-    let denial = r#"meshborder_residency_decisions_total{rule="eu-user-data",decision="deny"} 1"#;
-    assert!(
-        text.lines().any(|line| line == denial),
-        "no `{denial}` in:\n{text}"
-    );
+    let zones = [
+        (label::SOURCE_ZONE, "eu-west-1a"),
+        (label::DESTINATION_ZONE, "us-east-1a"),
+    ];
+    let expected_lines = [
+        sample(
+            metric::RESIDENCY_DECISIONS.prometheus,
+            &[
+                (label::RULE, "eu-user-data"),
+                (label::DECISION, value::DENY),
+            ],
+            1,
+        ),
+        sample(
+            metric::TAG_MISMATCH.prometheus,
+            &[(label::SOURCE_CLUSTER, "eu-west")],
+            1,
+        ),
+        sample(
+            metric::XCLUSTER_REQUESTS.prometheus,
+            &[
+                (label::SOURCE_CLUSTER, "eu-west"),
+                (label::DESTINATION_CLUSTER, "us-east"),
+            ],
+            1,
+        ),
+        sample(metric::XZONE_REQUESTS.prometheus, &zones, 1),
+    ];
+    for line in expected_lines {
+        assert!(
+            text.lines().any(|found| found == line),
+            "no `{line}` in:\n{text}"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! The `istio/` material: documents, kustomize builds, plugin configurations in a
-//! real Envoy, metrics and stats tags, PromQL rules and the image recipe.
+//! real Envoy, metrics and stats tags, PromQL rules, the image recipe, and each
+//! cluster's trust domain for certificate-bound identity.
 
 mod crd_schema;
 mod documents;
@@ -9,3 +10,4 @@ mod metrics;
 mod plugin_config;
 mod prometheus;
 mod support;
+mod trust_domains;

@@ -2,11 +2,18 @@
 //! as written and as every kustomization renders it, is loaded into a real Envoy
 //! with the release `.wasm` the way Istio loads it, and `envoy --mode validate` runs
 //! the filter's `on_configure` on it. A configuration the filter refuses fails.
+//! And every one of them, on a node in a zone, tags its requests with that zone.
 
 use super::support::envoy::{self, Node};
+use super::support::kustomize::OVERLAYS;
 use super::support::shipped::{self, named};
+use crate::wasm::fixtures::{get, node, outbound};
 use meshborder_e2e::paths;
+use meshborder_filter::contract::header::SOURCE_ZONE;
 use serde_json::Value;
+
+/// The zone of the nodes the zone tests run on (istio/kind/ labels it so).
+const NODE_ZONE: &str = "us-east-1a";
 
 #[test]
 fn every_shipped_plugin_config_configures_the_real_filter() {
@@ -45,6 +52,30 @@ fn a_plugin_config_the_filter_refuses_fails_the_same_check() {
         error.contains("eu-wst"),
         "the refusal does not name the typo: {error}"
     );
+}
+
+#[test]
+fn every_shipped_plugin_tags_its_requests_with_the_zone_of_its_node() {
+    for (origin, plugin) in shipped::all_plugins().unwrap() {
+        let identity = Node::for_plugin(&plugin);
+        let config = plugin.plugin_config_json().unwrap();
+        let mut vm = node(&config, &identity.cluster, &identity.region)
+            .unwrap()
+            .property(["xds", "node", "locality", "zone"], NODE_ZONE)
+            .start()
+            .unwrap_or_else(|e| panic!("{origin}, {}: {e}", plugin.id()));
+        let mut stream = outbound(&mut vm);
+        let forged = [(SOURCE_ZONE, "somewhere-else-1z")];
+        stream
+            .request_headers(&get("catalog.shop.svc.cluster.local", "/", &forged), true)
+            .unwrap();
+        assert_eq!(
+            stream.request_header(SOURCE_ZONE),
+            Some(NODE_ZONE),
+            "{origin}, {}: the zone comes from the node, nothing to configure",
+            plugin.id()
+        );
+    }
 }
 
 #[test]
@@ -88,7 +119,7 @@ fn the_gateway_plugin_runs_on_the_client_side_of_the_ingress_gateway() {
 
 #[test]
 fn both_plugins_of_a_cluster_name_the_same_cluster_and_region() {
-    for overlay in ["overlays/us-east", "overlays/eu-west"] {
+    for overlay in OVERLAYS.iter().map(|overlay| overlay.dir) {
         let rendered = shipped::plugins_in_build(overlay).unwrap();
         let sidecar = Node::for_plugin(named(&rendered, "meshborder").unwrap());
         let gateway = Node::for_plugin(named(&rendered, "meshborder-gateway").unwrap());

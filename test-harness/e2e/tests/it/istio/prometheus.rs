@@ -1,10 +1,16 @@
 //! The alerts, recording rules and dashboard read only metrics the filter emits,
 //! with their real labels, or series the recording rules record; and they hold
 //! what the contract asks for: a residency-denial alert, an unknown-source spike
-//! alert, a price table seeded with $0.02/GB cross-zone and $0.09/GB cross-region,
-//! and a dashboard with the views it names, on a templated data source.
+//! alert, a tag-mismatch alert, a price table seeded with $0.01/GB each way
+//! cross-zone and $0.09/GB cross-region, the cost of cross-cluster and of
+//! cross-zone traffic, and a dashboard with the views it names, on a templated data
+//! source, its panels side by side without overlapping.
 
-use meshborder_filter::contract::{label, metric};
+use meshborder_filter::contract::metric::{
+    RESIDENCY_DECISIONS, TAG_MISMATCH, UNKNOWN_SOURCE, XCLUSTER_BYTES, XCLUSTER_REQUESTS,
+    XZONE_BYTES, XZONE_REQUESTS,
+};
+use meshborder_filter::contract::{label, metric, value};
 use std::collections::BTreeSet;
 
 use super::support::monitoring::{self, all_rules, panel, panels, rule};
@@ -69,15 +75,22 @@ fn every_expression_reads_only_what_the_filter_emits_or_the_rules_record() {
 
 #[test]
 fn a_misspelt_metric_or_label_is_caught_by_the_expression_check() {
-    let uses = promql::uses(
-        r#"sum by (source_regoin) (rate(meshborder_xcluster_byte_total{direction="request"}[5m]))"#,
-    )
+    let metric_typo = XCLUSTER_BYTES.prometheus.replace("bytes", "byte");
+    let label_typo = label::SOURCE_REGION.replace("region", "regoin");
+    let expr = format!(
+        r#"sum by ({label_typo}) (rate({metric_typo}{{{}="{}"}}[5m]))"#,
+        label::DIRECTION,
+        value::REQUEST
+    );
+    let uses = promql::uses(&expr).unwrap();
+    assert!(uses.metrics.contains(&metric_typo));
+    assert!(uses.labels.contains(&label_typo) && uses.labels.contains(label::DIRECTION));
+    let uses = promql::uses(&format!(
+        r#"label_replace(up, "copy", "$1", "{label_typo}", "(.+)")"#
+    ))
     .unwrap();
-    assert!(uses.metrics.contains("meshborder_xcluster_byte_total"));
-    assert!(uses.labels.contains("source_regoin") && uses.labels.contains("direction"));
-    let uses = promql::uses(r#"label_replace(up, "copy", "$1", "source_regoin", "(.+)")"#).unwrap();
     assert!(
-        uses.labels.contains("source_regoin"),
+        uses.labels.contains(&label_typo),
         "label_replace's source label is read"
     );
     assert!(uses.introduced.contains("copy"));
@@ -110,66 +123,112 @@ fn a_recorded_series_is_recorded_before_a_rule_of_its_group_reads_it() {
     }
 }
 
+/// The series a cost rule multiplies by: the price of each kind of transfer, every
+/// billed side summed.
+fn reads_the_summed_price(expr: &str) -> bool {
+    let uses = promql::uses(expr).unwrap();
+    uses.metrics
+        .contains("meshborder:transfer_price_usd_per_gb")
+        && uses.labels.contains("transfer")
+        && expr.contains("sum by (transfer) (meshborder:transfer_price_usd_per_gb)")
+}
+
 #[test]
-fn the_price_table_seeds_two_cents_cross_zone_and_nine_cents_cross_region() {
+fn the_price_table_seeds_a_cent_each_way_cross_zone_and_nine_cents_cross_region() {
     let rules = monitoring::rules().unwrap();
-    let prices: Vec<(String, String)> = all_rules(&rules)
+    let prices: Vec<(String, String, String)> = all_rules(&rules)
         .filter(|rule| rule.record.as_deref() == Some("meshborder:transfer_price_usd_per_gb"))
         .map(|rule| {
+            let labels = rule.labels.as_ref().unwrap();
             (
-                rule.labels.as_ref().unwrap()["transfer"].clone(),
+                labels["transfer"].clone(),
+                labels["billed"].clone(),
                 rule.expr.trim().to_owned(),
             )
         })
         .collect();
+    let row = |transfer: &str, billed: &str, expr: &str| {
+        (transfer.to_owned(), billed.to_owned(), expr.to_owned())
+    };
     assert_eq!(
         prices,
         [
-            ("cross_zone".to_owned(), "vector(0.02)".to_owned()),
-            ("cross_region".to_owned(), "vector(0.09)".to_owned()),
+            row("cross_zone", "out", "vector(0.01)"),
+            row("cross_zone", "in", "vector(0.01)"),
+            row("cross_region", "out", "vector(0.09)"),
         ]
     );
-    // The cost is bytes times the price of the pair's transfer kind.
+    // The cost is bytes times the price of the pair's transfer kind, every side.
     let cost = rule(&rules, "meshborder:xcluster_transfer_usd_per_hour:rate5m").unwrap();
-    let uses = promql::uses(&cost.expr).unwrap();
+    assert!(reads_the_summed_price(&cost.expr), "{}", cost.expr);
     assert!(
-        uses.metrics
-            .contains("meshborder:transfer_price_usd_per_gb")
-    );
-    assert!(
-        uses.metrics
+        promql::uses(&cost.expr)
+            .unwrap()
+            .metrics
             .contains("meshborder:xcluster_transfer_bytes:rate5m")
-    );
-    assert!(
-        uses.labels.contains("transfer"),
-        "the price is matched on the transfer kind"
     );
 }
 
 #[test]
-fn alerts_watch_residency_denials_and_unknown_source_spikes() {
+fn cross_zone_bytes_are_recorded_by_zone_pair_and_priced_as_cross_zone() {
+    let rules = monitoring::rules().unwrap();
+    let bytes = rule(&rules, "meshborder:xzone_bytes:rate5m").unwrap();
+    let uses = promql::uses(&bytes.expr).unwrap();
+    assert_eq!(
+        uses.metrics,
+        BTreeSet::from([XZONE_BYTES.prometheus.to_owned()])
+    );
+    assert_eq!(
+        uses.labels,
+        BTreeSet::from([
+            label::SOURCE_ZONE.to_owned(),
+            label::DESTINATION_ZONE.to_owned()
+        ]),
+        "by zone pair, both directions together"
+    );
+    assert_eq!(bytes.labels.as_ref().unwrap()["transfer"], "cross_zone");
+
+    let cost = rule(&rules, "meshborder:xzone_transfer_usd_per_hour:rate5m").unwrap();
+    assert!(reads_the_summed_price(&cost.expr), "{}", cost.expr);
+    assert!(
+        promql::uses(&cost.expr)
+            .unwrap()
+            .metrics
+            .contains("meshborder:xzone_bytes:rate5m")
+    );
+}
+
+#[test]
+fn alerts_watch_residency_denials_unknown_source_spikes_and_tag_mismatches() {
     let rules = monitoring::rules().unwrap();
     let denials = rule(&rules, "MeshborderResidencyDenials").unwrap();
     let uses = promql::uses(&denials.expr).unwrap();
+    assert!(uses.metrics.contains(RESIDENCY_DECISIONS.prometheus));
     assert!(
-        uses.metrics
-            .contains("meshborder_residency_decisions_total")
-    );
-    assert!(
-        denials.expr.contains(r#"decision="deny""#),
+        denials
+            .expr
+            .contains(&format!(r#"{}="{}""#, label::DECISION, value::DENY)),
         "denials, not audits"
     );
-    assert!(uses.labels.contains("rule"), "one alert per rule");
+    assert!(uses.labels.contains(label::RULE), "one alert per rule");
 
     let unknown = rule(&rules, "MeshborderUnknownSourceSpike").unwrap();
     let uses = promql::uses(&unknown.expr).unwrap();
-    assert!(uses.metrics.contains("meshborder_unknown_source_total"));
+    assert!(uses.metrics.contains(UNKNOWN_SOURCE.prometheus));
     assert!(
         unknown.expr.contains("offset"),
         "a spike is measured against an earlier rate"
     );
 
-    for alert in [denials, unknown] {
+    let mismatch = rule(&rules, "MeshborderTagMismatch").unwrap();
+    let uses = promql::uses(&mismatch.expr).unwrap();
+    assert!(uses.metrics.contains(TAG_MISMATCH.prometheus));
+    assert!(
+        uses.labels.contains(label::SOURCE_CLUSTER),
+        "one alert per certificate cluster"
+    );
+
+    for alert in [denials, unknown, mismatch] {
         let annotations = alert.annotations.as_ref().unwrap();
         assert!(annotations.contains_key("summary") && annotations.contains_key("description"));
         assert!(alert.labels.as_ref().unwrap().contains_key("severity"));
@@ -212,19 +271,25 @@ fn the_dashboard_shows_its_views_on_a_templated_data_source() {
         }
         all
     };
+    let matrix_of = |title: &str, read: metric::Metric, rows: &str, columns: &str| {
+        assert!(uses_of(title).metrics.contains(read.prometheus), "{title}");
+        let transformation = &panel(&panels, title).unwrap().json["transformations"][0];
+        assert_eq!(transformation["id"], "groupingToMatrix", "{title}");
+        assert_eq!(transformation["options"]["rowField"], rows, "{title}");
+        assert_eq!(transformation["options"]["columnField"], columns, "{title}");
+    };
 
-    let matrix = panel(&panels, "source × destination").unwrap();
-    assert!(
-        uses_of("source × destination")
-            .metrics
-            .contains("meshborder_xcluster_bytes_total")
+    matrix_of(
+        "Cross-cluster bytes: source × destination",
+        XCLUSTER_BYTES,
+        label::SOURCE_CLUSTER,
+        label::DESTINATION_CLUSTER,
     );
-    let transformation = &matrix.json["transformations"][0];
-    assert_eq!(transformation["id"], "groupingToMatrix");
-    assert_eq!(transformation["options"]["rowField"], "source_cluster");
-    assert_eq!(
-        transformation["options"]["columnField"],
-        "destination_cluster"
+    matrix_of(
+        "Cross-zone bytes: source × destination",
+        XZONE_BYTES,
+        label::SOURCE_ZONE,
+        label::DESTINATION_ZONE,
     );
 
     let cost = uses_of("cost per region pair");
@@ -232,19 +297,87 @@ fn the_dashboard_shows_its_views_on_a_templated_data_source() {
         cost.metrics
             .contains("meshborder:xcluster_transfer_usd_per_hour:rate5m")
     );
-    assert!(cost.labels.contains("source_region") && cost.labels.contains("destination_region"));
+    assert!(
+        cost.labels.contains(label::SOURCE_REGION)
+            && cost.labels.contains(label::DESTINATION_REGION)
+    );
+    let zone_cost = uses_of("cost per zone pair");
+    assert!(
+        zone_cost
+            .metrics
+            .contains("meshborder:xzone_transfer_usd_per_hour:rate5m")
+    );
+    assert!(
+        zone_cost.labels.contains(label::SOURCE_ZONE)
+            && zone_cost.labels.contains(label::DESTINATION_ZONE)
+    );
+    for (title, recorded) in [
+        (
+            "Projected monthly cross-cluster cost",
+            "meshborder:xcluster_transfer_usd_per_hour:rate5m",
+        ),
+        (
+            "Projected monthly cross-zone cost",
+            "meshborder:xzone_transfer_usd_per_hour:rate5m",
+        ),
+    ] {
+        assert!(uses_of(title).metrics.contains(recorded), "{title}");
+    }
 
     let decisions = uses_of("Residency decisions by rule");
-    assert!(
-        decisions
-            .metrics
-            .contains("meshborder_residency_decisions_total")
-    );
-    assert!(decisions.labels.contains("rule"));
+    assert!(decisions.metrics.contains(RESIDENCY_DECISIONS.prometheus));
+    assert!(decisions.labels.contains(label::RULE));
 
     assert!(
         uses_of("Unknown sources")
             .metrics
-            .contains("meshborder_unknown_source_total")
+            .contains(UNKNOWN_SOURCE.prometheus)
     );
+    let mismatches = uses_of("Tag mismatches");
+    assert!(mismatches.metrics.contains(TAG_MISMATCH.prometheus));
+    assert!(mismatches.labels.contains(label::SOURCE_CLUSTER));
+    assert!(
+        uses_of("Cross-cluster requests")
+            .metrics
+            .contains(XCLUSTER_REQUESTS.prometheus)
+    );
+    assert!(
+        uses_of("Cross-zone requests")
+            .metrics
+            .contains(XZONE_REQUESTS.prometheus)
+    );
+}
+
+#[test]
+fn the_dashboards_panels_sit_side_by_side_without_overlapping() {
+    let dashboard = monitoring::dashboard().unwrap();
+    let panels = panels(&dashboard).unwrap();
+    let cells = |panel: &monitoring::Panel<'_>| -> BTreeSet<(u64, u64)> {
+        let at = |key: &str| panel.json["gridPos"][key].as_u64().unwrap();
+        let (x, y, w, h) = (at("x"), at("y"), at("w"), at("h"));
+        assert!(
+            x + w <= 24,
+            "panel `{}` is wider than the grid",
+            panel.title
+        );
+        (x..x + w)
+            .flat_map(|column| (y..y + h).map(move |row| (column, row)))
+            .collect()
+    };
+    let mut taken: BTreeSet<(u64, u64)> = BTreeSet::new();
+    let mut ids = BTreeSet::new();
+    for panel in &panels {
+        assert!(
+            ids.insert(panel.json["id"].as_u64().unwrap()),
+            "two panels with the id of `{}`",
+            panel.title
+        );
+        let mine = cells(panel);
+        assert!(
+            taken.is_disjoint(&mine),
+            "panel `{}` overlaps another",
+            panel.title
+        );
+        taken.extend(mine);
+    }
 }

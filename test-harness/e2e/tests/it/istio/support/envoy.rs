@@ -4,6 +4,9 @@
 //! `--config-yaml`, which is how the istio-proxy container hands Envoy the file
 //! ISTIO_BOOTSTRAP_OVERRIDE names.
 //!
+//! With [`add_inbound_mtls`] the proxy also has an INBOUND listener that requires a
+//! client certificate, as a sidecar's inbound side under Istio's STRICT mTLS.
+//!
 //! `validate` runs `envoy --mode validate`, which loads the `.wasm` and runs the
 //! filter's `on_configure` on the configuration: a configuration the filter
 //! refuses fails it. `start` runs one (the harness's `Envoy`), which quits when dropped.
@@ -20,6 +23,8 @@ use super::views::wasm_plugin::WasmPlugin;
 
 /// The name of the listener the bootstraps define.
 pub const LISTENER: &str = "outbound";
+/// The name of the mTLS listener [`add_inbound_mtls`] adds.
+pub const INBOUND_LISTENER: &str = "inbound";
 
 /// Who the proxy is: what Istio puts in the node metadata and locality.
 #[derive(Debug, Clone)]
@@ -28,6 +33,8 @@ pub struct Node {
     pub cluster: String,
     /// Locality region (Istio: the node's topology.kubernetes.io/region).
     pub region: String,
+    /// Locality zone (Istio: the node's topology.kubernetes.io/zone), if any.
+    pub zone: Option<String>,
 }
 
 impl Node {
@@ -45,8 +52,38 @@ impl Node {
         Self {
             cluster: field("cluster", "us-east"),
             region: field("region", "us-east-1"),
+            zone: None,
         }
     }
+
+    /// The same node, in `zone`.
+    pub fn in_zone(self, zone: &str) -> Self {
+        Self {
+            zone: Some(zone.to_owned()),
+            ..self
+        }
+    }
+
+    /// The node's locality, as Envoy's bootstrap has it.
+    fn locality(&self) -> Value {
+        let mut locality = json!({ "region": self.region });
+        if let (Some(zone), Some(object)) = (&self.zone, locality.as_object_mut()) {
+            object.insert("zone".to_owned(), Value::from(zone.as_str()));
+        }
+        locality
+    }
+}
+
+/// The files of an inbound mTLS listener: its own certificate and key, and the CA
+/// whose client certificates it accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct InboundTls<'a> {
+    /// The server certificate (PEM).
+    pub cert: &'a Path,
+    /// Its key (PEM).
+    pub key: &'a Path,
+    /// The CA of the mesh (PEM).
+    pub ca: &'a Path,
 }
 
 /// Envoy's `failure_policy` for Istio's `failStrategy`, as Istio translates it.
@@ -73,7 +110,7 @@ pub fn bootstrap(
             "id": "sidecar~10.0.0.1~app.shop~shop.svc.cluster.local",
             "cluster": "app.shop",
             "metadata": { "CLUSTER_ID": node.cluster },
-            "locality": { "region": node.region }
+            "locality": node.locality()
         },
         "admin": { "address": { "socket_address": { "address": "127.0.0.1", "port_value": 0 } } },
         "static_resources": { "listeners": [{
@@ -124,6 +161,49 @@ pub fn bootstrap(
         root.insert("stats_config".to_owned(), stats);
     }
     Ok(bootstrap)
+}
+
+/// Adds to `bootstrap` (from [`bootstrap`]) the listener [`INBOUND_LISTENER`]:
+/// marked INBOUND, as Istio marks a sidecar's inbound listener, running the same
+/// filter in front of the same reply, and requiring a client certificate the CA of
+/// `tls` signed, so the filter sees the peer's URI SAN.
+pub fn add_inbound_mtls(bootstrap: &mut Value, tls: InboundTls<'_>) -> Result<()> {
+    let listeners = bootstrap
+        .pointer_mut("/static_resources/listeners")
+        .and_then(Value::as_array_mut)
+        .ok_or("the bootstrap has no listeners")?;
+    let mut inbound = listeners
+        .first()
+        .cloned()
+        .ok_or("the bootstrap has no listener to copy")?;
+    inbound["name"] = Value::from(INBOUND_LISTENER);
+    inbound["traffic_direction"] = Value::from("INBOUND");
+    let chain = inbound
+        .pointer_mut("/filter_chains/0")
+        .and_then(Value::as_object_mut)
+        .ok_or("the listener has no filter chain")?;
+    chain.insert(
+        "transport_socket".to_owned(),
+        json!({
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+                "require_client_certificate": true,
+                "common_tls_context": {
+                    "tls_certificates": [{
+                        "certificate_chain": { "filename": tls.cert },
+                        "private_key": { "filename": tls.key }
+                    }],
+                    "validation_context": { "trusted_ca": { "filename": tls.ca } }
+                }
+            }
+        }),
+    );
+    if let Some(manager) = inbound.pointer_mut("/filter_chains/0/filters/0/typed_config") {
+        manager["stat_prefix"] = Value::from(INBOUND_LISTENER);
+    }
+    listeners.push(inbound);
+    Ok(())
 }
 
 /// Writes `value` as `name` (JSON) in `dir`.

@@ -19,15 +19,124 @@ use super::files::{self, shown};
 pub const KUSTOMIZE_ENV: &str = "MESHBORDER_KUSTOMIZE";
 
 /// The kustomization directories a cluster is deployed from, relative to istio/:
-/// every overlay, and the base and monitoring kustomizations they build on.
-pub const BUILDS: [&str; 6] = [
+/// the base and monitoring kustomizations, and every overlay built on them.
+pub const BUILDS: [&str; 8] = [
     "base",
     "monitoring",
-    "overlays/us-east",
-    "overlays/eu-west",
-    "overlays/kind-us-east",
-    "overlays/kind-eu-west",
+    OVERLAYS[0].dir,
+    OVERLAYS[1].dir,
+    OVERLAYS[2].dir,
+    OVERLAYS[3].dir,
+    OVERLAYS[4].dir,
+    OVERLAYS[5].dir,
 ];
+
+/// How an overlay loads the filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Module {
+    /// The pinned OCI image, with `FAIL_CLOSE` (every supported Istio).
+    Image,
+    /// A file on a kind node, with `FAIL_RELOAD` (Istio 1.27 and later).
+    LocalFile,
+}
+
+/// Whom an overlay's sidecars believe about a caller's cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// The base's `trustedPeers`: any workload of the shared trust domain, whose
+    /// cluster tag is believed.
+    SharedDomain,
+    /// components/cluster-trust-domains: the cluster comes from the certificate's
+    /// trust domain.
+    PerClusterDomain,
+}
+
+/// One overlay: the deployment of one cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct Overlay {
+    /// The directory, relative to istio/.
+    pub dir: &'static str,
+    /// The cluster it deploys.
+    pub cluster: &'static str,
+    /// That cluster's region.
+    pub region: &'static str,
+    /// How it loads the filter.
+    pub module: Module,
+    /// Whom its sidecars believe.
+    pub trust: Trust,
+}
+
+impl Overlay {
+    const fn new(
+        dir: &'static str,
+        cluster: &'static str,
+        region: &'static str,
+        module: Module,
+        trust: Trust,
+    ) -> Self {
+        Self {
+            dir,
+            cluster,
+            region,
+            module,
+            trust,
+        }
+    }
+}
+
+/// Every overlay under istio/overlays/ (a test checks that none is missing).
+pub const OVERLAYS: [Overlay; 6] = [
+    Overlay::new(
+        "overlays/us-east",
+        "us-east",
+        "us-east-1",
+        Module::Image,
+        Trust::SharedDomain,
+    ),
+    Overlay::new(
+        "overlays/eu-west",
+        "eu-west",
+        "eu-west-1",
+        Module::Image,
+        Trust::SharedDomain,
+    ),
+    Overlay::new(
+        "overlays/kind-us-east",
+        "us-east",
+        "us-east-1",
+        Module::LocalFile,
+        Trust::SharedDomain,
+    ),
+    Overlay::new(
+        "overlays/kind-eu-west",
+        "eu-west",
+        "eu-west-1",
+        Module::LocalFile,
+        Trust::SharedDomain,
+    ),
+    Overlay::new(
+        "overlays/trust-domain-us-east",
+        "us-east",
+        "us-east-1",
+        Module::Image,
+        Trust::PerClusterDomain,
+    ),
+    Overlay::new(
+        "overlays/trust-domain-eu-west",
+        "eu-west",
+        "eu-west-1",
+        Module::Image,
+        Trust::PerClusterDomain,
+    ),
+];
+
+/// The overlay of `trust` and `module` for `cluster`.
+pub fn overlay(cluster: &str, module: Module, trust: Trust) -> Result<&'static Overlay> {
+    OVERLAYS
+        .iter()
+        .find(|o| o.cluster == cluster && o.module == module && o.trust == trust)
+        .ok_or_else(|| format!("no overlay for cluster `{cluster}` ({module:?}, {trust:?})"))
+}
 
 /// The kustomize binary: `$MESHBORDER_KUSTOMIZE`, else the one `make setup` installs.
 pub fn binary() -> Result<PathBuf> {

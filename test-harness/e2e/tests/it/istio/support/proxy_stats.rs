@@ -12,9 +12,12 @@ use super::models::{self, Resource, typed};
 pub fn mesh_config_matcher() -> Result<ProxyStatsMatcher> {
     let path = files::istio_dir().join("metrics/meshconfig-proxy-stats.yaml");
     match models::check_document(&files::load_single_yaml(&path)?)? {
-        Resource::IstioOperator(operator) => {
-            Ok(operator.spec.mesh_config.default_config.proxy_stats_matcher)
-        }
+        Resource::IstioOperator(operator) => operator
+            .spec
+            .mesh_config
+            .default_config
+            .map(|config| config.proxy_stats_matcher)
+            .ok_or_else(|| format!("`{}`: no meshConfig.defaultConfig", shown(&path))),
         other => Err(format!("`{}` holds a {}", shown(&path), other.kind())),
     }
 }

@@ -144,7 +144,8 @@ pub struct HostPathVolume {
     pub type_: Option<String>,
 }
 
-/// An `IstioOperator` install overlay (only mesh config is set).
+/// An `IstioOperator` install overlay (only mesh config is set): the stats matcher
+/// (metrics/) or a cluster's trust domain (trust-domains/).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IstioOperator {
@@ -171,7 +172,11 @@ pub struct IstioOperatorSpec {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MeshConfig {
     /// Proxy config for every proxy.
-    pub default_config: ProxyConfig,
+    pub default_config: Option<ProxyConfig>,
+    /// The trust domain of the cluster's workload identities.
+    pub trust_domain: Option<String>,
+    /// Other trust domains Istio treats as this one.
+    pub trust_domain_aliases: Option<Vec<String>>,
 }
 
 /// Proxy config (meshConfig.defaultConfig, or the `proxy.istio.io/config`
