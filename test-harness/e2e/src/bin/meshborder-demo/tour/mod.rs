@@ -2,6 +2,7 @@
 //! the filter did, as the app, the response, Envoy's log and Envoy's stats show it.
 //! A step that does not go as the product contract says is flagged with `!!`.
 
+mod borders;
 mod metering;
 mod residency;
 mod routing;
@@ -46,6 +47,8 @@ pub struct Target {
     pub trusted: ClientCert,
     /// The untrusted client certificate.
     pub untrusted: ClientCert,
+    /// The client certificate of us-east's trust domain, bound to us-east.
+    pub us_east_bound: ClientCert,
     /// eu-west's log (the filter's lines are in it).
     pub eu_west_log: PathBuf,
     /// eu-west's access log.
@@ -79,6 +82,7 @@ impl Target {
             ca: shown(&mesh.pki.ca_path),
             trusted: client(&mesh.pki.trusted_client),
             untrusted: client(&mesh.pki.untrusted_client),
+            us_east_bound: client(&mesh.pki.us_east_client),
             eu_west_log: mesh.eu_west.envoy.log_path().to_path_buf(),
             eu_west_access_log: mesh.eu_west.envoy.access_log_path().to_path_buf(),
             gateway: gateway.listener.to_string(),
@@ -140,7 +144,7 @@ type Step = fn(&Target, &mut Outcome) -> Result<(), String>;
 /// Runs every step; a failed curl counts as a surprise, not an abort.
 pub fn run(target: &Target) -> Outcome {
     let mut outcome = Outcome::default();
-    let steps: [(&str, Step); 6] = [
+    let steps: [(&str, Step); 8] = [
         (
             "1. Tagging: a request from us-east crosses to eu-west over mTLS, tagged with its source",
             tagging::tags,
@@ -164,6 +168,14 @@ pub fn run(target: &Target) -> Outcome {
         (
             "6. Metering: eu-west counts the bytes that crossed the border, exactly",
             metering::bytes,
+        ),
+        (
+            "7. Zones: a request from another zone of eu-west is cross-zone, not cross-cluster",
+            borders::cross_zone,
+        ),
+        (
+            "8. Identity from the certificate: a caller's tag cannot move it to another cluster",
+            borders::certificate_bound,
         ),
     ];
     for (title, step) in steps {
@@ -245,6 +257,22 @@ fn app_reply(response: &curl::CurlResponse) -> Result<Value, String> {
             response.body.trim()
         )
     })
+}
+
+/// Reads a counter with `read` until it reaches `at_least` (Envoy counts a request
+/// as its stream ends, a moment after curl has the answer).
+fn poll_counter(
+    mut read: impl FnMut() -> Result<u64, String>,
+    at_least: u64,
+) -> Result<u64, String> {
+    meshborder_e2e::poll::until(&format!("a counter to reach {at_least}"), || {
+        let value = read().map_err(|reason| HarnessError::Http {
+            context: "eu-west's stats".to_owned(),
+            reason,
+        })?;
+        Ok((value >= at_least).then_some(value))
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// The value of a counter on an admin API, by its exact labels.
