@@ -20,11 +20,12 @@ WASM_TEST_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
 # wasm-opt (npm's binaryen package) optimises the .wasm for size and drops the
 # proxy-wasm callbacks the filter does not use, so Envoy never calls into the VM for
-# them (no response, body, trailer, on_done or timer callbacks). It reads cargo's
-# own copy in deps/ and replaces the artifact, so running it twice gives one file.
+# them (no response, body, trailer or on_done callbacks; the network-filter and timer
+# callbacks stay, for the `tcp` layer). It reads cargo's own copy in deps/ and
+# replaces the artifact, so running it twice gives one file.
 BINARYEN_VERSION := 132.0.0
 WASM_OPT := $(TOOLS)/binaryen/node_modules/.bin/wasm-opt
-WASM_UNUSED_EXPORTS := proxy_on_done,proxy_on_request_body,proxy_on_request_trailers,proxy_on_response_*,proxy_on_new_connection,proxy_on_downstream_*,proxy_on_upstream_*,proxy_on_foreign_function,proxy_on_http_call_response,proxy_on_grpc_*,proxy_on_queue_ready,proxy_on_tick
+WASM_UNUSED_EXPORTS := proxy_on_done,proxy_on_request_body,proxy_on_request_trailers,proxy_on_response_*,proxy_on_foreign_function,proxy_on_http_call_response,proxy_on_grpc_*,proxy_on_queue_ready
 WASM_OPT_FLAGS := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-mutable-globals --remove-exports --pass-arg='remove-exports@$(WASM_UNUSED_EXPORTS)' -Oz
 optimize_wasm = $(WASM_OPT) $(WASM_OPT_FLAGS) target/wasm32-wasip1/release/deps/$(1).wasm \

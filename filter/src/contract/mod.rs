@@ -97,9 +97,26 @@ pub mod metric {
     /// labelled with the certificate's cluster.
     pub const TAG_MISMATCH: Metric = metric!("tag_mismatch_total", &[label::SOURCE_CLUSTER]);
 
-    /// Every metric the filter defines. The contract names more (the TCP
-    /// counters) that the filter does not implement yet.
-    pub const ALL: [Metric; 7] = [
+    /// L4: bytes of TCP connections from another cluster, counted inbound, `received`
+    /// from the caller and `sent` to it.
+    pub const XCLUSTER_TCP_BYTES: Metric = metric!(
+        "xcluster_tcp_bytes_total",
+        &[
+            label::DIRECTION,
+            label::SOURCE_CLUSTER,
+            label::SOURCE_REGION,
+            label::DESTINATION_CLUSTER,
+            label::DESTINATION_REGION,
+        ]
+    );
+    /// L4: connections counted in [`XCLUSTER_TCP_BYTES`].
+    pub const XCLUSTER_TCP_CONNECTIONS: Metric = metric!(
+        "xcluster_tcp_connections_total",
+        &[label::SOURCE_CLUSTER, label::DESTINATION_CLUSTER]
+    );
+
+    /// The metrics an HTTP filter (an `http` layer) defines.
+    pub const HTTP: [Metric; 7] = [
         XCLUSTER_BYTES,
         XCLUSTER_REQUESTS,
         RESIDENCY_DECISIONS,
@@ -107,6 +124,25 @@ pub mod metric {
         XZONE_BYTES,
         XZONE_REQUESTS,
         TAG_MISMATCH,
+    ];
+    /// The metrics a network filter (a `tcp` layer) defines.
+    pub const TCP: [Metric; 4] = [
+        XCLUSTER_TCP_BYTES,
+        XCLUSTER_TCP_CONNECTIONS,
+        RESIDENCY_DECISIONS,
+        UNKNOWN_SOURCE,
+    ];
+    /// Every metric the filter defines, in either layer.
+    pub const ALL: [Metric; 9] = [
+        XCLUSTER_BYTES,
+        XCLUSTER_REQUESTS,
+        RESIDENCY_DECISIONS,
+        UNKNOWN_SOURCE,
+        XZONE_BYTES,
+        XZONE_REQUESTS,
+        TAG_MISMATCH,
+        XCLUSTER_TCP_BYTES,
+        XCLUSTER_TCP_CONNECTIONS,
     ];
 }
 
@@ -151,6 +187,10 @@ pub mod value {
     pub const REQUEST: &str = "request";
     /// `direction`: the response's bytes.
     pub const RESPONSE: &str = "response";
+    /// `direction` at L4: bytes the caller sent (Envoy's `%BYTES_RECEIVED%`).
+    pub const RECEIVED: &str = "received";
+    /// `direction` at L4: bytes sent back to the caller (Envoy's `%BYTES_SENT%`).
+    pub const SENT: &str = "sent";
     /// `decision`: an enforced rule denied.
     pub const DENY: &str = "deny";
     /// `decision`: an audited rule would have denied.
@@ -197,6 +237,10 @@ pub mod log_line {
     pub const MODE: &str = "mode";
     /// The request id, when the request has one.
     pub const REQUEST_ID: &str = super::header::REQUEST_ID;
+    /// L4: the connection's destination port, in place of host, path and method.
+    pub const PORT: &str = "port";
+    /// L4: the requested server name, when the connection asked for one.
+    pub const SNI: &str = "sni";
     /// The `error` of an audit decision's line (a denial's is
     /// [`super::reply::RESIDENCY_DENIED`]).
     pub const RESIDENCY_AUDIT: &str = "residency_audit";

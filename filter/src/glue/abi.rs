@@ -1,6 +1,8 @@
-//! The two proxy-wasm calls the request path makes without the SDK's wrappers:
-//! the request headers as the host serialized them, and a property by a path
-//! serialized once, at compile time.
+//! The proxy-wasm calls the filter makes without the SDK's wrappers: the request
+//! headers as the host serialized them and a property by a path serialized once, at
+//! compile time (both on the request path); and closing the downstream connection
+//! and setting the tick period, whose SDK wrappers panic on a status they do not
+//! expect, and nothing in the filter may panic.
 //!
 //! The SDK's `get_map_bytes` copies every header name and value into allocations
 //! of its own, and `get_property` serializes its path anew on every call; measured
@@ -10,7 +12,7 @@
 
 #![expect(
     unsafe_code,
-    reason = "calling two host imports and taking back the buffer the host allocated \
+    reason = "calling host imports and taking back the buffer the host allocated \
               for the result, exactly as the SDK does"
 )]
 
@@ -34,6 +36,24 @@ unsafe extern "C" {
         return_value_data: *mut *mut u8,
         return_value_size: *mut usize,
     ) -> u32;
+    fn proxy_close_stream(stream_type: u32) -> u32;
+    fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+}
+
+/// `StreamType::Downstream`.
+const DOWNSTREAM: u32 = 1;
+
+/// Closes the downstream connection (a network filter's); whether the host did.
+pub fn close_downstream() -> bool {
+    // SAFETY: the import takes a plain integer and touches no guest memory.
+    unsafe { proxy_close_stream(DOWNSTREAM) == OK }
+}
+
+/// Asks for `proxy_on_tick` on the root context every `millis` milliseconds;
+/// whether the host agreed.
+pub fn set_tick_period(millis: u32) -> bool {
+    // SAFETY: the import takes a plain integer and touches no guest memory.
+    unsafe { proxy_set_tick_period_milliseconds(millis) == OK }
 }
 
 /// The request headers in proxy-wasm's wire format (read them with

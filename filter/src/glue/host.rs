@@ -23,6 +23,14 @@ pub const PEER_URI_SAN: &[u8] = b"connection\0uri_san_peer_certificate";
 pub const REQUEST_TOTAL_SIZE: &[u8] = b"request\0total_size";
 /// Response bytes on the wire, headers and body.
 pub const RESPONSE_TOTAL_SIZE: &[u8] = b"response\0total_size";
+/// The HTTP protocol of the stream (`HTTP/1.1`, ...): present for an HTTP filter's
+/// stream from its creation, absent for a network filter's connection (verified on
+/// Envoy 1.40), so it tells the two apart.
+pub const REQUEST_PROTOCOL: &[u8] = b"request\0protocol";
+/// The connection's destination port, an 8-byte little-endian integer.
+pub const DESTINATION_PORT: &[u8] = b"destination\0port";
+/// The server name the client asked for in its TLS handshake.
+pub const REQUESTED_SERVER_NAME: &[u8] = b"connection\0requested_server_name";
 
 /// Reads a property, by its serialized path, as raw bytes.
 pub fn property(path: &[u8]) -> Option<Bytes> {

@@ -11,7 +11,7 @@ use proxy_wasm::types::Status;
 use super::defined;
 
 use crate::contract::metric::UNKNOWN_SOURCE;
-use crate::policy::{BorderStats, Meter, Mode, Policy, Source};
+use crate::policy::{BorderStats, Layer, Meter, Mode, Policy, Source};
 
 /// The three counters of one border's source label set.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +35,8 @@ pub struct Metrics {
     xcluster: Vec<Option<BorderIds>>,
     /// By the meter's zone label-set number; `None` until defined.
     xzone: Vec<Option<BorderIds>>,
+    /// L4: by the meter's label-set number (received, sent, connections).
+    xcluster_tcp: Vec<Option<BorderIds>>,
 }
 
 fn define(name: &str) -> Result<u32, Status> {
@@ -49,10 +51,20 @@ impl Metrics {
             .map(|stats| Ok((define(&stats.deny)?, define(&stats.audit)?)))
             .collect::<Result<Vec<_>, Status>>()?;
         let meter = policy.meter();
-        let mut xcluster = Vec::with_capacity(meter.label_sets());
+        let tcp = policy.layer() == Layer::Tcp;
+        let mut configured = Vec::with_capacity(meter.label_sets());
         for number in 0..meter.label_sets() {
-            xcluster.push(Some(define_border(meter.xcluster_stats(number))?));
+            configured.push(Some(define_border(if tcp {
+                meter.xcluster_tcp_stats(number)
+            } else {
+                meter.xcluster_stats(number)
+            })?));
         }
+        let (xcluster, xcluster_tcp) = if tcp {
+            (Vec::new(), configured)
+        } else {
+            (configured, Vec::new())
+        };
         for cluster in policy.bindable_clusters() {
             define(&policy.tag_mismatch_stat(cluster))?;
         }
@@ -62,6 +74,7 @@ impl Metrics {
             meter,
             xcluster,
             xzone: Vec::new(),
+            xcluster_tcp,
         })
     }
 
@@ -88,6 +101,14 @@ impl Metrics {
         let number = self.meter.label_set(source);
         let stats = |meter: &Meter| meter.xcluster_stats(number);
         cached(&mut self.xcluster, number, || stats(&self.meter))
+    }
+
+    /// L4: the cross-cluster TCP counters of `source` (received, sent, connections),
+    /// defining them on first sight.
+    pub fn xcluster_tcp_ids(&mut self, source: &Source<'_>) -> Result<BorderIds, Status> {
+        let number = self.meter.label_set(source);
+        let stats = |meter: &Meter| meter.xcluster_tcp_stats(number);
+        cached(&mut self.xcluster_tcp, number, || stats(&self.meter))
     }
 
     /// The cross-zone counters of `source`, defining them on first sight.

@@ -6,8 +6,11 @@ mod abi;
 mod defined;
 mod host;
 mod metrics;
+mod misloaded;
+mod open;
 mod root;
 mod stream;
+mod tcp;
 
 use proxy_wasm::types::LogLevel;
 

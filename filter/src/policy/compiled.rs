@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::config::{MatchConfig, Mode, PluginConfig, RuleConfig};
+use super::config::{Layer, MatchConfig, Mode, PluginConfig, RuleConfig};
 use super::error::{ConfigError, Problem};
 use super::fast_hash::FastMap;
 use super::headers::{HeaderNames, IndexedHeaders, SerializedHeaders};
 use super::host_index::HostIndex;
 use super::identity::{LocalIdentity, NodeFacts, Overrides};
-use super::matchers::{HostPattern, PathPattern};
+use super::matchers::{HostPattern, PathPattern, SniPattern};
 use super::names::check_name;
 use super::needs::Needs;
 use super::regions::RegionCatalog;
@@ -49,6 +49,8 @@ pub struct Policy {
     pub(super) max_zone_labels: usize,
     /// The headers a request is read for, in one pass.
     pub(super) header_names: HeaderNames,
+    /// HTTP requests or TCP connections.
+    pub(super) layer: Layer,
 }
 
 impl Policy {
@@ -105,7 +107,7 @@ impl Policy {
                     ));
                 }
                 names.insert(rule.name.as_str(), id);
-                let (compiled, hosts) = compile_rule(rule, residency.mode, &catalog)
+                let (compiled, hosts) = compile_rule(rule, residency.mode, config.layer, &catalog)
                     .map_err(|e| e.in_rule(&rule.name))?;
                 rules.push(compiled);
                 host_index.insert(id, &hosts);
@@ -123,6 +125,9 @@ impl Policy {
             header::REQUEST_ID,
             header::SOURCE_ZONE,
         ]);
+        if config.layer == Layer::Tcp && config.routing.is_some() {
+            return Err(ConfigError::new("routing", Problem::RoutingInTcp));
+        }
         let routing = config
             .routing
             .as_ref()
@@ -148,6 +153,10 @@ impl Policy {
             config.direction,
             !trusted.is_empty(),
             !rules.is_empty() || routing.is_some(),
+            (
+                rules.iter().any(|rule| !rule.ports.is_empty()),
+                rules.iter().any(|rule| !rule.sni.is_empty()),
+            ),
         );
         Ok(Self {
             header_names,
@@ -161,7 +170,13 @@ impl Policy {
             routing,
             max_cluster_labels: usize::try_from(config.metrics.max_clusters).unwrap_or(usize::MAX),
             max_zone_labels: usize::try_from(config.metrics.max_zones).unwrap_or(usize::MAX),
+            layer: config.layer,
         })
+    }
+
+    /// Whether the configuration is for HTTP requests or TCP connections.
+    pub fn layer(&self) -> Layer {
+        self.layer
     }
 
     /// What the glue must fetch for a request.
@@ -203,6 +218,7 @@ fn parse(bytes: &[u8]) -> Result<PluginConfig, ConfigError> {
 fn compile_rule(
     rule: &RuleConfig,
     default_mode: Mode,
+    layer: Layer,
     catalog: &RegionCatalog,
 ) -> Result<(ResidencyRule, Vec<HostPattern>), ConfigError> {
     let MatchConfig {
@@ -210,7 +226,25 @@ fn compile_rule(
         paths,
         methods,
         headers,
+        ports,
+        sni,
     } = &rule.match_;
+    let tcp = layer == Layer::Tcp;
+    let other_layer = [
+        ("hosts", !hosts.is_empty() && tcp),
+        ("paths", !paths.is_empty() && tcp),
+        ("methods", !methods.is_empty() && tcp),
+        ("headers", !headers.is_empty() && tcp),
+        ("ports", !ports.is_empty() && !tcp),
+        ("sni", !sni.is_empty() && !tcp),
+    ];
+    if let Some((field, _)) = other_layer.iter().find(|(_, wrong)| *wrong) {
+        return Err(ConfigError::new(
+            format!("match.{field}"),
+            Problem::WrongLayer { field, tcp },
+        ));
+    }
+    let sni = each(sni, "match.sni", SniPattern::parse)?;
     let hosts = each(hosts, "match.hosts", HostPattern::parse)?;
     let paths = each(paths, "match.paths", PathPattern::parse)?;
     let methods = each(methods, "match.methods", |m| {
@@ -250,6 +284,8 @@ fn compile_rule(
         paths,
         methods,
         headers,
+        ports: ports.clone(),
+        sni,
         allow_source_regions: region_set("allowSourceRegions", &rule.allow_source_regions)?,
         allow_source_clusters,
         allow_local_regions: region_set("allowLocalRegions", &rule.allow_local_regions)?,

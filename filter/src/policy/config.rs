@@ -33,6 +33,9 @@ pub struct PluginConfig {
     /// Which side of the border this filter instance sits on.
     #[serde(default)]
     pub direction: DirectionSetting,
+    /// Whether Envoy runs this configuration as an HTTP filter or a network filter.
+    #[serde(default)]
+    pub layer: Layer,
     /// The mTLS peers believed on inbound, in order: a SPIFFE URI pattern whose tags
     /// are believed, or one that also says which cluster the peer is in.
     #[serde(default)]
@@ -122,6 +125,19 @@ pub enum DirectionSetting {
     Outbound,
 }
 
+/// `layer`: the kind of Envoy filter the configuration is for.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    /// An HTTP filter (`envoy.filters.http.wasm`): requests.
+    #[default]
+    Http,
+    /// A network filter (`envoy.filters.network.wasm`, before `tcp_proxy`):
+    /// connections.
+    Tcp,
+}
+
 /// `mode`: whether a violated rule denies or only records.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -199,6 +215,12 @@ pub struct MatchConfig {
     /// Header name to exact value.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// `tcp` layer: the connection's destination port.
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    /// `tcp` layer: the requested server name (TLS SNI), exact or `*.suffix`.
+    #[serde(default)]
+    pub sni: Vec<String>,
 }
 
 /// The `routing` section.

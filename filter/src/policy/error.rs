@@ -78,6 +78,16 @@ pub(super) enum Problem {
     },
     /// A `{ "peer", "cluster" }` entry whose pattern also captures the cluster.
     CaptureAndCluster,
+    /// A rule condition of the other layer: HTTP conditions in a `tcp` layer, or
+    /// `ports`/`sni` in an `http` one.
+    WrongLayer {
+        /// The condition, e.g. `ports`.
+        field: &'static str,
+        /// Whether the configuration is a `tcp` layer.
+        tcp: bool,
+    },
+    /// `routing` in a `tcp` layer.
+    RoutingInTcp,
     /// A number above its limit.
     TooLarge {
         /// The value.
@@ -203,6 +213,17 @@ impl fmt::Display for Problem {
             ),
             Self::CaptureAndCluster => f.write_str(
                 "a pattern with `{cluster}` cannot also have a `cluster`: use one or the other to say which cluster the peer is in",
+            ),
+            Self::WrongLayer { field, tcp: false } => write!(
+                f,
+                "`{field}` is matched by a network filter (`\"layer\": \"tcp\"`); an `http` layer matches `hosts`, `paths`, `methods` and `headers`"
+            ),
+            Self::WrongLayer { field, tcp: true } => write!(
+                f,
+                "`{field}` is matched by an HTTP filter (`\"layer\": \"http\"`); a `tcp` layer matches `ports` and `sni`"
+            ),
+            Self::RoutingInTcp => f.write_str(
+                "routing is HTTP only: a `tcp` layer has no requests to route; remove `routing`, or use `\"layer\": \"http\"`",
             ),
             Self::TooLarge { value, max } => {
                 write!(f, "`{value}` is too large (expected at most {max})")

@@ -214,3 +214,46 @@ fn hex_value(c: u8) -> Option<u8> {
         _ => None,
     }
 }
+
+/// A `sni` pattern of a `tcp` layer rule: the requested server name, exact or
+/// `*.suffix`, compared case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SniPattern {
+    /// The whole name.
+    Exact(String),
+    /// `*.suffix`: any name ending in `.suffix` (stored without the leading `*`).
+    Suffix(String),
+}
+
+const SNI_EXPECTED: &str = "a server name such as `db.example`, or `*.example`";
+
+impl SniPattern {
+    /// Parses one `sni` entry.
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        let bad = || Problem::bad("server name pattern", raw, SNI_EXPECTED);
+        let lower = raw.to_ascii_lowercase();
+        let (pattern, body) = match lower.strip_prefix("*.") {
+            Some(suffix) => (Self::Suffix(format!(".{suffix}")), suffix.to_owned()),
+            None => (Self::Exact(lower.clone()), lower.clone()),
+        };
+        let bad_body = body.is_empty()
+            || body.contains(['*', ':', '/'])
+            || body.starts_with('.')
+            || body.ends_with('.')
+            || body.contains("..");
+        if bad_body { Err(bad()) } else { Ok(pattern) }
+    }
+
+    /// Whether a requested server name matches.
+    pub fn matches(&self, sni: &str) -> bool {
+        match self {
+            Self::Exact(exact) => sni.eq_ignore_ascii_case(exact),
+            Self::Suffix(suffix) => {
+                sni.len() > suffix.len()
+                    && sni
+                        .get(sni.len() - suffix.len()..)
+                        .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
+            }
+        }
+    }
+}

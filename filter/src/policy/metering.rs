@@ -12,10 +12,10 @@ use super::compiled::Policy;
 use super::fast_hash::{FastMap, FastSet};
 use super::identity::{Source, SourceKind};
 use crate::contract::metric::{
-    RESIDENCY_DECISIONS, TAG_MISMATCH, XCLUSTER_BYTES, XCLUSTER_REQUESTS, XZONE_BYTES,
-    XZONE_REQUESTS,
+    RESIDENCY_DECISIONS, TAG_MISMATCH, XCLUSTER_BYTES, XCLUSTER_REQUESTS, XCLUSTER_TCP_BYTES,
+    XCLUSTER_TCP_CONNECTIONS, XZONE_BYTES, XZONE_REQUESTS,
 };
-use crate::contract::value::{AUDIT, DENY, OTHER, REQUEST, RESPONSE, UNKNOWN};
+use crate::contract::value::{AUDIT, DENY, OTHER, RECEIVED, REQUEST, RESPONSE, SENT, UNKNOWN};
 use crate::contract::{label, stat_name};
 
 /// The two counters of one residency rule.
@@ -208,8 +208,34 @@ impl Meter {
         })
     }
 
+    /// L4: the stat names of label set `number` for TCP connections: bytes
+    /// `received` from the caller, bytes `sent` to it, and connections (in the
+    /// fields for request bytes, response bytes and requests).
+    pub fn xcluster_tcp_stats(&self, number: usize) -> Option<BorderStats> {
+        self.cluster_stats(
+            number,
+            (XCLUSTER_TCP_BYTES.stat, XCLUSTER_TCP_CONNECTIONS.stat),
+            (RECEIVED, SENT),
+        )
+    }
+
     /// The stat names of label set `number`; `None` for a number not handed out.
     pub fn xcluster_stats(&self, number: usize) -> Option<BorderStats> {
+        self.cluster_stats(
+            number,
+            (XCLUSTER_BYTES.stat, XCLUSTER_REQUESTS.stat),
+            (REQUEST, RESPONSE),
+        )
+    }
+
+    /// The cross-cluster stat names of label set `number` under the metric names
+    /// `(bytes, count)` and the two `direction` values.
+    fn cluster_stats(
+        &self,
+        number: usize,
+        (bytes_metric, count_metric): (&str, &str),
+        (inward, outward): (&str, &str),
+    ) -> Option<BorderStats> {
         let (cluster, region) = self.sets.get(number)?;
         let destination = [
             (
@@ -225,13 +251,13 @@ impl Meter {
                 (label::SOURCE_REGION, region.as_str()),
             ];
             labels.extend_from_slice(&destination);
-            stat_name(XCLUSTER_BYTES.stat, &labels)
+            stat_name(bytes_metric, &labels)
         };
         Some(BorderStats {
-            request_bytes: bytes(REQUEST),
-            response_bytes: bytes(RESPONSE),
+            request_bytes: bytes(inward),
+            response_bytes: bytes(outward),
             requests: stat_name(
-                XCLUSTER_REQUESTS.stat,
+                count_metric,
                 &[
                     (label::SOURCE_CLUSTER, cluster),
                     (label::DESTINATION_CLUSTER, &self.destination_cluster),

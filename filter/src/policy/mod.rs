@@ -11,6 +11,7 @@
 
 mod compiled;
 pub mod config;
+mod connection;
 mod engine;
 mod error;
 mod fast_hash;
@@ -33,7 +34,8 @@ mod trust;
 mod tests;
 
 pub use compiled::Policy;
-pub use config::Mode;
+pub use config::{Layer, Mode};
+pub use connection::{ConnectionFacts, ConnectionVerdict};
 pub use engine::{Denial, HeaderOp, HeaderOps, RequestFacts, RuleDecision, TagMismatch, Verdict};
 pub use error::ConfigError;
 pub use headers::{IndexedHeaders, Lookup, RequestHeaders};

@@ -11,15 +11,19 @@ pub struct Needs {
     direction: Option<Direction>,
     trusts_anyone: bool,
     reads_requests: bool,
+    reads_port: bool,
+    reads_sni: bool,
 }
 
 impl Needs {
     /// The needs of a policy with this `direction` setting, whether it trusts any
-    /// peer, and whether its rules or routing read requests.
+    /// peer, whether its rules or routing read requests, and whether the rules of a
+    /// `tcp` layer read the connection's destination port and its server name.
     pub(super) fn new(
         direction: DirectionSetting,
         trusts_anyone: bool,
         reads_requests: bool,
+        (reads_port, reads_sni): (bool, bool),
     ) -> Self {
         Self {
             direction: match direction {
@@ -29,6 +33,8 @@ impl Needs {
             },
             trusts_anyone,
             reads_requests,
+            reads_port,
+            reads_sni,
         }
     }
 
@@ -49,5 +55,15 @@ impl Needs {
     /// outbound when rules or routing read them.
     pub fn headers(self, direction: Direction) -> bool {
         direction == Direction::Inbound || self.reads_requests
+    }
+
+    /// L4: whether the connection's destination port is read.
+    pub fn port(self) -> bool {
+        self.reads_port
+    }
+
+    /// L4: whether the connection's requested server name is read.
+    pub fn sni(self) -> bool {
+        self.reads_sni
     }
 }

@@ -9,8 +9,8 @@ use super::config::Mode;
 use super::engine::TagMismatch;
 use super::residency::Violation;
 use crate::contract::log_line::{
-    CLAIMED_CLUSTER, CONFIGURED, EVENT, HOST, METHOD, MODE, PATH, PEER, REQUEST_ID,
-    RESIDENCY_AUDIT, ROUTE_GUARDED, SUPPRESSED, TAG_MISMATCH,
+    CLAIMED_CLUSTER, CONFIGURED, EVENT, HOST, METHOD, MODE, PATH, PEER, PORT, REQUEST_ID,
+    RESIDENCY_AUDIT, ROUTE_GUARDED, SNI, SUPPRESSED, TAG_MISMATCH,
 };
 use crate::contract::reply::{
     CLUSTER, ERROR, REGION, RESIDENCY_DENIED, RULE, SOURCE_CLUSTER, SOURCE_REGION,
@@ -114,6 +114,46 @@ pub(super) fn decision_line(
     if let Some(id) = request_id {
         object.string(REQUEST_ID, id);
     }
+    object.finish()
+}
+
+/// The connection facts an L4 decision line carries besides the parties, in place
+/// of a request's host, path and method.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ConnectionLine<'a> {
+    /// The destination port, when read.
+    pub port: Option<u16>,
+    /// The requested server name, when there is one.
+    pub sni: Option<&'a str>,
+    /// `inbound` or `outbound`.
+    pub direction: &'a str,
+}
+
+/// The JSON log line of an L4 deny (mode enforce) or audit decision.
+pub(super) fn connection_line(
+    mode: Mode,
+    violation: Violation,
+    parties: DecisionParties<'_>,
+    connection: ConnectionLine<'_>,
+) -> String {
+    let (error, decision, mode) = match mode {
+        Mode::Enforce => (RESIDENCY_DENIED, DENY, "enforce"),
+        Mode::Audit => (RESIDENCY_AUDIT, AUDIT, "audit"),
+    };
+    let sni = connection.sni.map(truncate);
+    let mut object = JsonObject::with_capacity(256 + parties.len() + sni.map_or(0, str::len));
+    object
+        .string(ERROR, error)
+        .string("decision", decision)
+        .string("reason", violation.as_str());
+    parties.write(&mut object);
+    if let Some(port) = connection.port {
+        object.number(PORT, usize::from(port));
+    }
+    object
+        .optional(SNI, sni)
+        .string(MODE, mode)
+        .string("direction", connection.direction);
     object.finish()
 }
 

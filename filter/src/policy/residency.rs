@@ -4,7 +4,7 @@
 use super::config::{Mode, UnknownSource};
 use super::fast_hash::FastSet;
 use super::headers::RequestHeaders;
-use super::matchers::{PathPattern, decoded_path};
+use super::matchers::{PathPattern, SniPattern, decoded_path};
 use super::regions::RegionSet;
 
 /// One compiled rule.
@@ -18,6 +18,10 @@ pub(super) struct ResidencyRule {
     pub(super) methods: Vec<String>,
     /// Lower-case header names with their exact values.
     pub(super) headers: Vec<(String, String)>,
+    /// `tcp` layer: destination ports; empty means any.
+    pub(super) ports: Vec<u16>,
+    /// `tcp` layer: requested server names; empty means any.
+    pub(super) sni: Vec<SniPattern>,
     /// Where the caller may be, by region.
     pub(super) allow_source_regions: Option<RegionSet>,
     /// Where the caller may be, by cluster.
@@ -111,6 +115,14 @@ impl ResidencyRule {
                 .headers
                 .iter()
                 .all(|(name, value)| headers.any_value(name, &mut |v| v == value.as_bytes()))
+    }
+
+    /// Whether the rule covers a connection to `port` that asked for `sni`.
+    pub(super) fn matches_connection(&self, port: Option<u16>, sni: Option<&str>) -> bool {
+        let port_ok = self.ports.is_empty() || port.is_some_and(|p| self.ports.contains(&p));
+        let sni_ok =
+            self.sni.is_empty() || sni.is_some_and(|name| self.sni.iter().any(|p| p.matches(name)));
+        port_ok && sni_ok
     }
 
     /// Checks the constraints; `None` means the request satisfies the rule.

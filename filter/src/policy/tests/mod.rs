@@ -5,6 +5,7 @@
 mod certificate_bound;
 mod config_errors;
 mod config_paths;
+mod connections;
 mod fixtures;
 mod headers;
 mod host_index;
