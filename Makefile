@@ -61,7 +61,7 @@ help:
 	@echo "make compose-config  build, and render target/compose/ for envoy-config/docker-compose.yaml"
 	@echo "make clean      remove build output; make distclean also removes .venv/ and .tools/"
 
-setup: setup-rust setup-envoy setup-wasm-bindgen setup-kustomize setup-oha setup-binaryen
+setup: setup-rust setup-envoy setup-wasm-bindgen setup-kustomize setup-oha setup-binaryen setup-postgres
 
 setup-binaryen:
 	@command -v npm >/dev/null || { echo "setup: npm not found: install Node.js, the build runs wasm-opt from npm's binaryen package" >&2; exit 1; }
@@ -70,6 +70,33 @@ setup-binaryen:
 	else \
 	  echo "setup: installing binaryen $(BINARYEN_VERSION) (wasm-opt) into .tools/ (npm package binaryen)"; \
 	  $(call quietly,npm install --prefix "$(TOOLS)/binaryen" --no-audit --no-fund "binaryen@$(BINARYEN_VERSION)"); \
+	fi
+
+# The L4 tests put a throwaway PostgreSQL server behind eu-west's TCP listener
+# (test-harness/e2e/src/postgres.rs): initdb, postgres and psql, found as the rig
+# finds them ($MESHBORDER_POSTGRES_BIN, Debian's /usr/lib/postgresql/<version>/bin,
+# PATH). As root with apt-get, setup-postgres installs Debian's `postgresql`
+# package (which also creates the `postgres` user the rig runs the server as,
+# since PostgreSQL refuses to run as root); otherwise it says what to install.
+.PHONY: setup-postgres
+
+postgres_bin_dir = for dir in "$${MESHBORDER_POSTGRES_BIN:-}" $$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV) $$(echo "$$PATH" | tr ':' ' '); do \
+    if [ -n "$$dir" ] && [ -x "$$dir/initdb" ] && [ -x "$$dir/postgres" ] && [ -x "$$dir/psql" ]; then echo "$$dir"; break; fi; \
+  done
+
+setup-postgres:
+	@dir=$$($(postgres_bin_dir)); \
+	if [ -n "$$dir" ]; then \
+	  echo "setup: postgresql already installed ($$dir)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "setup: installing postgresql (Debian package)"; \
+	  $(call quietly,apt-get update); \
+	  $(call quietly,env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql); \
+	  dir=$$($(postgres_bin_dir)); \
+	  test -n "$$dir" || { echo "setup: postgresql installed, but no initdb, postgres and psql under /usr/lib/postgresql/<version>/bin" >&2; exit 1; }; \
+	else \
+	  echo "setup: PostgreSQL not found (initdb, postgres, psql): the L4 tests need it; install it with 'sudo apt-get install postgresql' (or run 'make setup' as root)" >&2; \
+	  exit 1; \
 	fi
 
 setup-rust:

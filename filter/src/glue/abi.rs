@@ -40,8 +40,9 @@ unsafe extern "C" {
     fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
 }
 
-/// `StreamType::Downstream`.
-const DOWNSTREAM: u32 = 1;
+/// `StreamType::Downstream` (proxy-wasm 0.2.5: 0 and 1 are the HTTP request and
+/// response, 2 and 3 the downstream and upstream connection).
+const DOWNSTREAM: u32 = 2;
 
 /// Closes the downstream connection (a network filter's); whether the host did.
 pub fn close_downstream() -> bool {

@@ -123,7 +123,7 @@ pub(super) fn decision_line(
 pub(super) struct ConnectionLine<'a> {
     /// The destination port, when read.
     pub port: Option<u16>,
-    /// The requested server name, when there is one.
+    /// The requested server name, when a rule needed it and there is one.
     pub sni: Option<&'a str>,
     /// `inbound` or `outbound`.
     pub direction: &'a str,
@@ -150,8 +150,10 @@ pub(super) fn connection_line(
     if let Some(port) = connection.port {
         object.number(PORT, usize::from(port));
     }
+    if let Some(sni) = sni {
+        object.string(SNI, sni);
+    }
     object
-        .optional(SNI, sni)
         .string(MODE, mode)
         .string("direction", connection.direction);
     object.finish()

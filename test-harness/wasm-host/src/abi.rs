@@ -1,6 +1,7 @@
 //! The numbers of the proxy-wasm ABI 0.2.1 as Envoy's host uses them: status codes,
-//! header-map, buffer, stream and metric kinds, log levels and filter actions, plus
-//! the WASI preview1 error numbers the host returns.
+//! header-map, buffer, stream and metric kinds, log levels, filter actions and the
+//! peer that closed a connection, plus the WASI preview1 error numbers the host
+//! returns.
 //!
 //! They are written here once so the host functions and the tests speak the same
 //! language; a wrong number would make the Rust SDK panic with "unexpected status".
@@ -97,9 +98,11 @@ pub enum BufferType {
     RequestBody,
     /// The response body chunk of the current `on_response_body`.
     ResponseBody,
-    /// TCP data from downstream (not served by this host).
+    /// Network data from downstream, during `on_downstream_data` or while the
+    /// plugin holds it paused.
     DownstreamData,
-    /// TCP data from upstream (not served by this host).
+    /// Network data from upstream, during `on_upstream_data` or while the plugin
+    /// holds it paused.
     UpstreamData,
     /// An HTTP call's response body (not served by this host).
     HttpCallResponseBody,
@@ -238,12 +241,14 @@ impl LogLevel {
     }
 }
 
-/// What a header, body or trailer callback asks the host to do next.
+/// What a header, body, trailer, new-connection or network-data callback asks the
+/// host to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Go on to the next filter.
     Continue,
-    /// Stop iteration until the plugin calls `proxy_continue_stream`.
+    /// Stop iteration until the plugin calls `proxy_continue_stream`. For a network
+    /// callback Envoy reads any value but 0 as this.
     Pause,
     /// Any other value the guest returned.
     Other(u32),
@@ -256,6 +261,30 @@ impl Action {
             0 => Self::Continue,
             1 => Self::Pause,
             other => Self::Other(other),
+        }
+    }
+}
+
+/// Who closed a network connection, as the close callbacks receive it (`CloseType`
+/// in Envoy, `PeerType` in the Rust SDK).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeerType {
+    /// Not known: Envoy passes this for the upstream side, which it only learns
+    /// has ended from upstream data with `end_of_stream`.
+    Unknown,
+    /// The proxy closed the connection.
+    Local,
+    /// The peer closed the connection.
+    Remote,
+}
+
+impl PeerType {
+    /// The number passed across the ABI.
+    pub fn code(self) -> u32 {
+        match self {
+            Self::Unknown => 0,
+            Self::Local => 1,
+            Self::Remote => 2,
         }
     }
 }

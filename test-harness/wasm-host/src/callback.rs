@@ -28,6 +28,16 @@ pub enum Callback {
     ResponseBody,
     /// `proxy_on_response_trailers`.
     ResponseTrailers,
+    /// `proxy_on_new_connection`.
+    NewConnection,
+    /// `proxy_on_downstream_data`.
+    DownstreamData,
+    /// `proxy_on_upstream_data`.
+    UpstreamData,
+    /// `proxy_on_downstream_connection_close`.
+    DownstreamConnectionClose,
+    /// `proxy_on_upstream_connection_close`.
+    UpstreamConnectionClose,
     /// `proxy_on_log`.
     Log,
     /// `proxy_on_done`.
@@ -54,6 +64,11 @@ impl Callback {
             Self::ResponseHeaders => "proxy_on_response_headers",
             Self::ResponseBody => "proxy_on_response_body",
             Self::ResponseTrailers => "proxy_on_response_trailers",
+            Self::NewConnection => "proxy_on_new_connection",
+            Self::DownstreamData => "proxy_on_downstream_data",
+            Self::UpstreamData => "proxy_on_upstream_data",
+            Self::DownstreamConnectionClose => "proxy_on_downstream_connection_close",
+            Self::UpstreamConnectionClose => "proxy_on_upstream_connection_close",
             Self::Log => "proxy_on_log",
             Self::Done => "proxy_on_done",
             Self::Delete => "proxy_on_delete",

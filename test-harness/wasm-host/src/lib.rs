@@ -7,6 +7,9 @@
 //! - Envoy's lifecycle: `_initialize`, root context, `on_vm_start`, `on_configure`,
 //!   then per stream create, headers, bodies, trailers, `on_log`, `on_done`,
 //!   `on_delete` ([`Plugin`], [`Vm`], [`HttpStream`]);
+//! - network filters as `envoy.filters.network.wasm` drives them: per connection
+//!   create, `on_new_connection`, downstream and upstream data, the close callbacks,
+//!   then `on_done`, `on_log`, `on_delete` ([`TcpStream`]);
 //! - fuel metered on every call, a deterministic cost figure per call and stream;
 //! - guest failures as typed errors with the wasm backtrace ([`HostError`]);
 //! - strict mode: a call to an unimplemented host function names the call;
@@ -25,6 +28,12 @@
 //! assert_eq!(s.local_response().map(|r| r.status), Some(403));
 //! s.finish()?;
 //! let denied = vm.counter_named("plugin_denied_total");
+//!
+//! let mut c = vm.tcp_stream().property(["destination", "port"], 5432_u64);
+//! c.new_connection()?;
+//! c.downstream_data(b"hello", false)?;
+//! assert_eq!(c.passed(Direction::Downstream), b"hello");
+//! c.downstream_close(PeerType::Remote)?;
 //! ```
 
 #![forbid(unsafe_code)]
@@ -34,6 +43,7 @@ mod cache;
 mod callback;
 mod clock;
 pub mod codec;
+mod connection;
 mod error;
 mod guest;
 mod imports;
@@ -46,12 +56,14 @@ mod shared;
 mod state;
 mod stream;
 mod stream_state;
+mod tcp_stream;
 mod trap;
 mod vm;
 
-pub use abi::{Action, LogLevel, Status, StreamType};
+pub use abi::{Action, LogLevel, PeerType, Status, StreamType};
 pub use callback::{CallRecord, Callback};
 pub use clock::{DEFAULT_RANDOM_SEED, DEFAULT_START_UNIX_NANOS};
+pub use connection::{ConnectionEvent, Direction};
 pub use error::{Frame, GuestBacktrace, HostError, HostResult};
 pub use log::{LogRecord, LogSource};
 pub use metrics::{Metric, MetricValue};
@@ -61,4 +73,5 @@ pub use settings::{DEFAULT_FUEL_LIMIT, Settings};
 pub use shared::SharedValue;
 pub use stream::HttpStream;
 pub use stream_state::LocalResponse;
+pub use tcp_stream::TcpStream;
 pub use vm::Vm;

@@ -49,8 +49,11 @@ pub struct HostState {
     pub clock: Clock,
     /// The guest's random source.
     pub entropy: Entropy,
-    /// HTTP streams by context id.
+    /// Stream contexts (HTTP streams and network connections) by context id.
     pub streams: BTreeMap<u32, StreamState>,
+    /// Network streams whose plugin called `proxy_continue_stream` during the
+    /// running callback, to resume once it returns.
+    pub resumes: Vec<u32>,
     /// The callback running now, and for which context.
     pub running: Option<(Callback, u32)>,
     /// The context set by `proxy_set_effective_context`, until the callback ends.
@@ -79,6 +82,7 @@ impl HostState {
             metrics: MetricStore::default(),
             shared,
             streams: BTreeMap::new(),
+            resumes: Vec::new(),
             running: None,
             effective: None,
             tick_period_ms: 0,
@@ -138,6 +142,10 @@ impl HostState {
     pub fn header_map(&self, map: MapType, write: bool) -> Result<&Vec<Pair>, Unavailable> {
         let part = map_part(map).ok_or(Unavailable::NotNow)?;
         let stream = self.stream().ok_or(Unavailable::NotNow)?;
+        if stream.connection.is_some() {
+            // A network stream has no header maps: Envoy's are never set for one.
+            return Err(Unavailable::NotNow);
+        }
         match self.access(stream, part, write) {
             Ok(()) => Ok(part_map(stream, part)),
             Err(why) => Err(why),

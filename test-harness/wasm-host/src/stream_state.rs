@@ -5,9 +5,14 @@
 //! the plugin holds the stream paused after it; afterwards reads find nothing and
 //! writes are `BadArgument`. In `on_log` the request and response headers (not the
 //! request trailers) can be read again. [`StreamState::held`] tracks the pauses.
+//!
+//! A network stream is kept here too, so properties, the effective context and the
+//! stream-control calls work alike for both kinds; its bytes live in
+//! [`StreamState::connection`], and it has no header maps.
 
 use super::abi::StreamType;
 use super::codec::Pair;
+use super::connection::ConnectionState;
 use super::property::Properties;
 
 /// A part of an HTTP stream, each delivered by one callback.
@@ -83,7 +88,8 @@ pub fn first_value<'a>(pairs: &'a [Pair], name: &str) -> Option<&'a str> {
         .and_then(|(_, v)| std::str::from_utf8(v).ok())
 }
 
-/// One HTTP stream as the host keeps it.
+/// One stream context as the host keeps it: an HTTP stream, or a network
+/// connection when [`StreamState::connection`] is set.
 #[derive(Debug, Clone, Default)]
 pub struct StreamState {
     /// Request headers, as the plugin left them.
@@ -117,6 +123,8 @@ pub struct StreamState {
     pub continued: Vec<StreamType>,
     /// `proxy_close_stream` calls.
     pub closed: Vec<StreamType>,
+    /// The connection, for a network stream; `None` for an HTTP stream.
+    pub connection: Option<ConnectionState>,
     held: u8,
 }
 

@@ -1,6 +1,6 @@
 //! A running VM: the lifecycle Envoy drives (`_initialize`, root context,
-//! `on_vm_start`, `on_configure`), streams, ticks, and what a test inspects
-//! afterwards: logs, metrics, the fuel of every call.
+//! `on_vm_start`, `on_configure`), HTTP streams and network connections, ticks, and
+//! what a test inspects afterwards: logs, metrics, the fuel of every call.
 //!
 //! Like Envoy, a VM whose guest failed (trap, panic, runaway, `proc_exit`) serves
 //! nothing more: every later call is [`HostError::VmFailed`] with the first cause.
@@ -11,21 +11,26 @@ use std::time::Duration;
 use wasmtime::{Module, Store};
 
 use super::callback::{CallRecord, Callback};
+use super::connection::ConnectionState;
 use super::error::{HostError, HostResult};
 use super::guest::Guest;
 use super::imports;
 use super::log::LogRecord;
 use super::metrics::Metric;
+use super::property::{PropertyPath, PropertyValue};
 use super::settings::Settings;
 use super::shared::{SharedStore, SharedValue};
 use super::state::{HostState, ROOT_CONTEXT_ID, VM_CONTEXT_ID};
 use super::stream::HttpStream;
 use super::stream_state::StreamState;
+use super::tcp_stream::TcpStream;
 
 /// ABI version exports this host speaks.
 const ABI_EXPORTS: [&str; 2] = ["proxy_abi_version_0_2_1", "proxy_abi_version_0_2_0"];
 /// Most `on_queue_ready` deliveries after one call, against a guest feeding itself.
 const MAX_QUEUE_DELIVERIES: usize = 1024;
+/// The `request.protocol` of an HTTP stream unless a test says otherwise.
+const HTTP_PROTOCOL: &str = "HTTP/1.1";
 
 /// One VM of a plugin, configured and ready for streams.
 pub struct Vm {
@@ -127,13 +132,33 @@ impl Vm {
         self.configure()
     }
 
-    /// A new HTTP stream. Its context is created at its first callback, as Envoy
+    /// A new HTTP stream, an HTTP/1.1 one unless its `request.protocol` is set
+    /// otherwise. Its context is created at its first callback, as Envoy
     /// does; until then, set stream properties on it.
     pub fn http_stream(&mut self) -> HttpStream<'_> {
         let id = self.next_context_id;
         self.next_context_id = id.saturating_add(1);
-        self.state_mut().streams.insert(id, StreamState::default());
+        let mut stream = StreamState::default();
+        // Envoy knows an HTTP stream's protocol from its creation (a network
+        // connection has none); a test can change it or hide it.
+        stream.properties.set(
+            PropertyPath::new(&["request", "protocol"]),
+            PropertyValue::from(HTTP_PROTOCOL),
+        );
+        self.state_mut().streams.insert(id, stream);
         HttpStream::new(self, id)
+    }
+
+    /// A new network connection, as `envoy.filters.network.wasm` sees one. Its
+    /// context is created by [`TcpStream::new_connection`], as Envoy does; until
+    /// then, set connection properties on it.
+    pub fn tcp_stream(&mut self) -> TcpStream<'_> {
+        let id = self.next_context_id;
+        self.next_context_id = id.saturating_add(1);
+        let mut connection = StreamState::default();
+        connection.connection = Some(ConnectionState::default());
+        self.state_mut().streams.insert(id, connection);
+        TcpStream::new(self, id)
     }
 
     /// Calls `proxy_on_tick` on the root context.
@@ -245,6 +270,7 @@ impl Vm {
         state.logs.clear();
         state.foreign_calls.clear();
         state.streams.clear();
+        state.resumes.clear();
     }
 
     /// The failure that killed this VM, if one did.
@@ -260,7 +286,8 @@ impl Vm {
         self.guest.store.data_mut()
     }
 
-    /// Calls `callback` for `context_id`, then delivers queue notifications.
+    /// Calls `callback` for `context_id`, delivers queue notifications, then
+    /// carries out the network resumes the plugin asked for meanwhile.
     pub(super) fn invoke(
         &mut self,
         callback: Callback,
@@ -270,6 +297,7 @@ impl Vm {
         let result =
             self.guard(|guest| guest.call(callback, callback.export(), context_id, args))?;
         self.deliver_queue_ready()?;
+        self.state_mut().settle_resumes();
         Ok(result)
     }
 

@@ -62,7 +62,7 @@ fn a_us_caller_is_closed_on_the_eu_database_port_and_the_decision_logged() {
     assert_eq!((decision.rule, decision.mode), (0, Mode::Enforce));
     assert_eq!(
         decision.log_line,
-        r#"{"error":"residency_denied","decision":"deny","reason":"source_region_not_allowed","rule":"eu-database","sourceCluster":"us-east","sourceRegion":"us-east-1","cluster":"eu-west","region":"eu-west-1","port":5432,"sni":null,"mode":"enforce","direction":"inbound"}"#
+        r#"{"error":"residency_denied","decision":"deny","reason":"source_region_not_allowed","rule":"eu-database","sourceCluster":"us-east","sourceRegion":"us-east-1","cluster":"eu-west","region":"eu-west-1","port":5432,"mode":"enforce","direction":"inbound"}"#
     );
 }
 
@@ -105,11 +105,23 @@ fn the_metering_stats_of_a_tcp_layer_are_the_tcp_counters() {
     let policy = eu_west();
     let stats = policy.meter().xcluster_tcp_stats(0).unwrap();
     let received = format!("{}_direction=.={RECEIVED};.;", XCLUSTER_TCP_BYTES.stat);
-    assert!(stats.request_bytes.starts_with(&received), "{}", stats.request_bytes);
+    assert!(
+        stats.request_bytes.starts_with(&received),
+        "{}",
+        stats.request_bytes
+    );
     let sent = format!("direction=.={SENT};.;");
-    assert!(stats.response_bytes.contains(&sent), "{}", stats.response_bytes);
+    assert!(
+        stats.response_bytes.contains(&sent),
+        "{}",
+        stats.response_bytes
+    );
     let connections = format!("{}_", XCLUSTER_TCP_CONNECTIONS.stat);
-    assert!(stats.requests.starts_with(&connections), "{}", stats.requests);
+    assert!(
+        stats.requests.starts_with(&connections),
+        "{}",
+        stats.requests
+    );
 }
 
 #[test]

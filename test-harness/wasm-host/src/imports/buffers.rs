@@ -1,15 +1,19 @@
 //! The buffer calls: `proxy_get_buffer_bytes`, `proxy_set_buffer_bytes` and
-//! `proxy_get_buffer_status`, for body chunks and the VM and plugin configurations.
+//! `proxy_get_buffer_status`, for body chunks, network data and the VM and plugin
+//! configurations.
 //!
 //! As in Envoy: the plugin configuration is readable only during `on_configure`
-//! (`NotFound` otherwise); a body chunk only while its callback runs or the plugin
-//! holds it, and reads as empty otherwise; a read past the end is cut short; a write
-//! replaces (start 0, length at least the size), prepends (start 0, length 0) or
-//! appends (start at or past the end), and anything else is `BadArgument`.
+//! (`NotFound` otherwise); a body chunk or a direction's network data only while its
+//! callback runs or the plugin holds it, and reads as empty otherwise; a read past
+//! the end is cut short. A write at start 0 replaces the first `length` bytes (all
+//! of them when `length` is at least the size, none, a prepend, when it is 0), a
+//! write at or past the end appends, and anything else is `BadArgument`, as is a
+//! write to a buffer the plugin may not touch now.
 
 use super::Registry;
 use super::memory::{HostCaller, copy_out, read, write_u32};
 use crate::abi::{BufferType, Status};
+use crate::connection::Direction;
 use crate::state::HostState;
 use crate::stream_state::Part;
 
@@ -25,13 +29,49 @@ fn contents(state: &HostState, buffer: BufferType) -> Result<&[u8], Status> {
         BufferType::VmConfiguration => Ok(&state.settings.vm_config),
         BufferType::PluginConfiguration if state.configuring() => Ok(&state.settings.plugin_config),
         BufferType::PluginConfiguration | BufferType::HttpCallResponseBody => Err(Status::NotFound),
-        BufferType::RequestBody => Ok(state.body(Part::RequestBody).map_or(&[], Vec::as_slice)),
-        BufferType::ResponseBody => Ok(state.body(Part::ResponseBody).map_or(&[], Vec::as_slice)),
-        BufferType::DownstreamData
-        | BufferType::UpstreamData
-        | BufferType::GrpcReceiveBuffer
-        | BufferType::CallData => Ok(&[]),
+        BufferType::RequestBody => served(state.body(Part::RequestBody)),
+        BufferType::ResponseBody => served(state.body(Part::ResponseBody)),
+        BufferType::DownstreamData => served(state.connection_data(Direction::Downstream)),
+        BufferType::UpstreamData => served(state.connection_data(Direction::Upstream)),
+        BufferType::GrpcReceiveBuffer | BufferType::CallData => Ok(&[]),
     }
+}
+
+/// A stream buffer's bytes; one the plugin may not use now reads as empty.
+fn served(bytes: Option<&Vec<u8>>) -> Result<&[u8], Status> {
+    Ok(bytes.map_or(&[], Vec::as_slice))
+}
+
+/// The bytes a write to `buffer` changes, or the status Envoy answers: `NotFound`
+/// for a buffer that does not exist now, `BadArgument` for one the plugin may not
+/// change.
+fn target(state: &mut HostState, buffer: BufferType) -> Result<&mut Vec<u8>, Status> {
+    let writable = match buffer {
+        BufferType::RequestBody => state.body_mut(Part::RequestBody),
+        BufferType::ResponseBody => state.body_mut(Part::ResponseBody),
+        BufferType::DownstreamData => state.connection_data_mut(Direction::Downstream),
+        BufferType::UpstreamData => state.connection_data_mut(Direction::Upstream),
+        BufferType::PluginConfiguration if !state.configuring() => {
+            return Err(Status::NotFound);
+        }
+        BufferType::HttpCallResponseBody => return Err(Status::NotFound),
+        _ => None,
+    };
+    writable.ok_or(Status::BadArgument)
+}
+
+/// Envoy's rule for a write of `data` at `start` over `length` bytes.
+fn splice(bytes: &mut Vec<u8>, start: u32, length: u32, data: Vec<u8>) -> Status {
+    let start = usize::try_from(start).unwrap_or(usize::MAX);
+    let length = usize::try_from(length).unwrap_or(usize::MAX);
+    if start == 0 {
+        bytes.splice(0..length.min(bytes.len()), data);
+    } else if start >= bytes.len() {
+        bytes.extend_from_slice(&data);
+    } else {
+        return Status::BadArgument;
+    }
+    Status::Ok
 }
 
 fn get_bytes(
@@ -65,33 +105,20 @@ fn set_bytes(
     data_ptr: u32,
     data_len: u32,
 ) -> u32 {
-    let part = match BufferType::from_code(buffer) {
-        Some(BufferType::RequestBody) => Part::RequestBody,
-        Some(BufferType::ResponseBody) => Part::ResponseBody,
-        Some(BufferType::PluginConfiguration) if !caller.data().configuring() => {
-            return Status::NotFound.code();
-        }
-        Some(BufferType::HttpCallResponseBody) => return Status::NotFound.code(),
-        _ => return Status::BadArgument.code(),
+    let Some(buffer) = BufferType::from_code(buffer) else {
+        return Status::BadArgument.code();
     };
+    // Envoy looks the buffer up, then reads the guest's bytes, then writes.
+    if let Err(Status::NotFound) = target(caller.data_mut(), buffer) {
+        return Status::NotFound.code();
+    }
     let Some(data) = read(&mut caller, data_ptr, data_len) else {
         return Status::InvalidMemoryAccess.code();
     };
-    let Some(body) = caller.data_mut().body_mut(part) else {
-        return Status::BadArgument.code();
-    };
-    let start = usize::try_from(start).unwrap_or(usize::MAX);
-    let length = usize::try_from(length).unwrap_or(usize::MAX);
-    if start == 0 && length == 0 {
-        body.splice(0..0, data);
-    } else if start == 0 && length >= body.len() {
-        *body = data;
-    } else if start >= body.len() {
-        body.extend_from_slice(&data);
-    } else {
-        return Status::BadArgument.code();
+    match target(caller.data_mut(), buffer) {
+        Ok(bytes) => splice(bytes, start, length, data).code(),
+        Err(status) => status.code(),
     }
-    Status::Ok.code()
 }
 
 fn get_status(mut caller: HostCaller<'_>, buffer: u32, length_ptr: u32, flags_ptr: u32) -> u32 {

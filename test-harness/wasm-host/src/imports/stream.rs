@@ -3,12 +3,17 @@
 //!
 //! Envoy acts on these after the callback returns; the host records them on the
 //! stream, where a test inspects them. Outside a stream they do nothing and answer
-//! `Ok`, as in Envoy.
+//! `Ok`, as in Envoy. On a network stream, a local response does nothing (there is
+//! no HTTP stream to answer), `continue_stream(Downstream)` resumes reading once the
+//! callback returns, and `continue_stream(Upstream)` is `Unimplemented`, as Envoy
+//! answers it everywhere. A close of either side is only recorded: Envoy closes
+//! the connection after the callback, and a test drives that close itself.
 
 use super::Registry;
 use super::memory::{HostCaller, read};
 use crate::abi::{Status, StreamType};
 use crate::codec::decode_pairs;
+use crate::connection::Direction;
 use crate::stream_state::LocalResponse;
 
 pub fn add(registry: &mut Registry) -> wasmtime::Result<()> {
@@ -45,6 +50,7 @@ fn send_local_response(
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
     if let Some(stream) = caller.data_mut().stream_mut()
+        && stream.connection.is_none()
         && stream.local_response.is_none()
     {
         stream.local_response = Some(LocalResponse {
@@ -64,7 +70,16 @@ fn continue_stream(mut caller: HostCaller<'_>, stream_type: u32) -> u32 {
     };
     match stream_type {
         StreamType::Upstream => return Status::Unimplemented.code(),
-        StreamType::Downstream => return Status::Ok.code(),
+        StreamType::Downstream => {
+            let state = caller.data_mut();
+            if let Some(stream) = state.stream_mut()
+                && stream.connection.is_some()
+            {
+                stream.continued.push(stream_type);
+                state.request_resume(Direction::Downstream);
+            }
+            return Status::Ok.code();
+        }
         StreamType::Request | StreamType::Response => {}
     }
     if let Some(stream) = caller.data_mut().stream_mut() {

@@ -5,7 +5,7 @@ use proxy_wasm_host::abi::{BufferType, MapType, MetricType, StreamType};
 use proxy_wasm_host::codec::{
     CodecError, MAX_PAIRS, decode_pairs, decode_path, encode_pairs, encode_path,
 };
-use proxy_wasm_host::{Action, LogLevel, Status};
+use proxy_wasm_host::{Action, Direction, LogLevel, PeerType, Status};
 
 /// `[(":path", "/a"), ("x-empty", "")]` in the ABI's wire format.
 #[rustfmt::skip]
@@ -129,6 +129,20 @@ fn map_buffer_stream_and_metric_kinds_decode_from_their_numbers() {
     assert_eq!(StreamType::from_code(4), None);
     assert_eq!(MetricType::from_code(2), Some(MetricType::Histogram));
     assert_eq!(MetricType::from_code(3), None);
+}
+
+#[test]
+fn network_buffers_streams_and_peers_have_the_sdks_numbers() {
+    assert_eq!(BufferType::from_code(2), Some(BufferType::DownstreamData));
+    assert_eq!(BufferType::from_code(3), Some(BufferType::UpstreamData));
+    assert_eq!(Direction::Downstream.buffer(), BufferType::DownstreamData);
+    assert_eq!(Direction::Upstream.buffer(), BufferType::UpstreamData);
+    assert_eq!(Direction::Downstream.stream_type(), StreamType::Downstream);
+    assert_eq!(StreamType::from_code(2), Some(StreamType::Downstream));
+    assert_eq!(
+        [PeerType::Unknown, PeerType::Local, PeerType::Remote].map(PeerType::code),
+        [0, 1, 2]
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The host's own tests, with small guest modules written in WAT: the ABI's
-//! formats, every host call's answers, and how guest failures surface.
+//! formats, every host call's answers, network connections, and how guest failures
+//! surface.
 
 #[cfg(test)]
 mod codec;
@@ -7,3 +8,5 @@ mod codec;
 mod guest_failures;
 #[cfg(test)]
 mod host_abi;
+#[cfg(test)]
+mod network;

@@ -11,6 +11,9 @@ use serde_json::Value;
 
 const HCM: &str = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const WASM: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+const NETWORK_WASM: &str = "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm";
+const TCP_PROXY: &str =
+    "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
 
 type TestResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -77,7 +80,12 @@ fn every_connection_manager_serves_canonical_paths() {
     for (template, config) in rendered_templates().unwrap() {
         let mut managers = Vec::new();
         typed(&config, HCM, &mut managers);
-        assert!(!managers.is_empty(), "{template}: no connection manager");
+        let mut proxies = Vec::new();
+        typed(&config, TCP_PROXY, &mut proxies);
+        assert!(
+            !managers.is_empty() || !proxies.is_empty(),
+            "{template}: neither an HTTP connection manager nor a tcp_proxy"
+        );
         for manager in managers {
             let name = &manager["stat_prefix"];
             assert_eq!(manager["normalize_path"], true, "{template} {name}");
@@ -95,6 +103,7 @@ fn every_inline_meshborder_filter_fails_closed() {
     for (template, config) in rendered_templates().unwrap() {
         let mut filters = Vec::new();
         typed(&config, WASM, &mut filters);
+        typed(&config, NETWORK_WASM, &mut filters);
         for filter in filters {
             assert_eq!(
                 filter["config"]["failure_policy"], "FAIL_RELOAD",

@@ -118,7 +118,10 @@ fn every_counter_the_filter_defines_is_a_contract_metric_with_its_labels() {
         assert_eq!(labels, contract.labels, "{}", defined.name);
         seen.insert(contract.prometheus);
     }
-    let all: BTreeSet<&str> = metric::HTTP.iter().map(|metric| metric.prometheus).collect();
+    let all: BTreeSet<&str> = metric::HTTP
+        .iter()
+        .map(|metric| metric.prometheus)
+        .collect();
     assert_eq!(
         seen, all,
         "the SPEC configuration defines every counter once a request crossed a zone"
@@ -246,7 +249,10 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
     assert!(!text.contains("=.="), "a label was not extracted:\n{text}");
     let samples = proxy_stats::samples(&text, "meshborder").unwrap();
     let names: BTreeSet<&str> = samples.keys().map(String::as_str).collect();
-    let expected: BTreeSet<&str> = metric::HTTP.iter().map(|metric| metric.prometheus).collect();
+    let expected: BTreeSet<&str> = metric::HTTP
+        .iter()
+        .map(|metric| metric.prometheus)
+        .collect();
     assert_eq!(
         names, expected,
         "the counters on /stats/prometheus:\n{text}"

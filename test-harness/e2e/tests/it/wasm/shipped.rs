@@ -75,7 +75,7 @@ fn every_wasmplugin_that_istio_overlays_build_configures() -> TestResult {
 
 /// The bad configurations the reference table documents, each with a config that
 /// makes the filter say it.
-const BAD_CONFIGS: [&str; 14] = [
+const BAD_CONFIGS: [&str; 17] = [
     r#"{"residency":{"rules":[{"name":"r","match":{"hostz":[]}}]}}"#,
     r#"{"regionGroups":{"eu":["eu-west-1"],"us":["us-east-1"]},"residency":{"rules":[{"name":"eu-user-data","allowSourceRegions":["eu-wst"]}]}}"#,
     r#"{"residency":{"rules":[{"name":"a","allowSourceClusters":["x"]},{"name":"a","allowSourceClusters":["y"]}]}}"#,
@@ -90,6 +90,9 @@ const BAD_CONFIGS: [&str; 14] = [
     r#"{"trustedPeers":["spiffe://x-{cluster}.mesh.example/ns/*/sa/*"]}"#,
     r#"{"clusters":{"us-east":{"region":"us-east-1"}},"trustedPeers":[{"peer":"spiffe://{cluster}.example/ns/*/sa/*","cluster":"us-east"}]}"#,
     r#"{"metrics":{"maxZones":5000}}"#,
+    r#"{"residency":{"rules":[{"name":"r","match":{"ports":[5432]}}]}}"#,
+    r#"{"layer":"tcp","residency":{"rules":[{"name":"r","match":{"hosts":["db"]}}]}}"#,
+    r#"{"layer":"tcp","routing":{"default":"eu-west-1"}}"#,
 ];
 
 /// The messages of the configuration reference's "What a bad configuration looks
