@@ -11,5 +11,6 @@ mod property;
 mod residency;
 mod routing;
 mod shipped;
+mod tcp;
 mod trust;
 mod zones;
