@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 180
 # An input that takes longer than this is a failure too (libFuzzer's -timeout):
 # a request the filter is slow on is a denial of service under FAIL_CLOSE.
 FUZZ_INPUT_SECONDS ?= 2
-FUZZ_TARGETS := config decision
+FUZZ_TARGETS := config decision connection
 CARGO_FUZZ := $(TOOLS)/bin/cargo-fuzz
 
 .PHONY: fuzz setup-fuzz

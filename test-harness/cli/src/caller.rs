@@ -12,7 +12,8 @@
 use meshborder_cli::configs::NodeIdentity;
 use meshborder_filter::contract::{header, label, log_line, metric, reply, value};
 use meshborder_filter::policy::{
-    Direction as EngineDirection, NodeFacts, NodeInfo, Peer, Policy, RequestFacts,
+    ConnectionFacts, ConnectionVerdict, Direction as EngineDirection, NodeFacts, NodeInfo, Peer,
+    PeerMatch, Policy, RequestFacts,
 };
 use serde_json::Value;
 
@@ -76,9 +77,48 @@ impl Engine {
             },
             headers: headers.as_slice(),
         });
-        let Some(matched) = verdict.peer else {
-            return PeerEntry::NoMatch;
+        verdict
+            .peer
+            .map_or(PeerEntry::NoMatch, |matched| self.describe(matched))
+    }
+
+    /// The entry an inbound mTLS peer of a connection matches (a `tcp` layer).
+    pub fn connection_entry(&self, direction: Direction, peer: Option<&str>) -> PeerEntry {
+        let Some(san) = peer else {
+            return PeerEntry::NotApplicable;
         };
+        if direction != Direction::Inbound {
+            return PeerEntry::NotApplicable;
+        }
+        self.connection_verdict(Some(san))
+            .peer
+            .map_or(PeerEntry::NoMatch, |matched| self.describe(matched))
+    }
+
+    /// The cluster and region the engine establishes for an inbound connection
+    /// from `peer`, when it is bound to a listed cluster.
+    pub fn connection_source(&self, peer: Option<&str>) -> Option<(String, Option<String>)> {
+        let verdict = self.connection_verdict(peer);
+        let cluster = verdict.source.cluster?;
+        Some((cluster.to_owned(), verdict.source.region.map(str::to_owned)))
+    }
+
+    /// The engine's verdict on an inbound connection from `san`: who the caller
+    /// is does not depend on the port or the server name.
+    fn connection_verdict<'a>(&'a self, san: Option<&'a str>) -> ConnectionVerdict<'a> {
+        self.policy.decide_connection(&ConnectionFacts {
+            direction: EngineDirection::Inbound,
+            peer: Peer {
+                mtls: san.is_some(),
+                uri_san: san,
+            },
+            port: None,
+            sni: None,
+        })
+    }
+
+    /// The matched entry, its pattern quoted from the configuration.
+    fn describe(&self, matched: PeerMatch<'_>) -> PeerEntry {
         let written = self
             .config
             .get("trustedPeers")
@@ -109,7 +149,7 @@ impl Engine {
     }
 
     /// Whether `trustedPeers` lists anybody.
-    fn trusts_anyone(&self) -> bool {
+    pub fn trusts_anyone(&self) -> bool {
         self.config
             .get("trustedPeers")
             .and_then(Value::as_array)

@@ -56,6 +56,10 @@ pub fn run(
                     say!("{}: REFUSED {reason}", label(&file, config));
                     failed += 1;
                 }
+                CheckOutcome::Misloaded(reason) => {
+                    say!("{}: MISLOADED {reason}", label(&file, config));
+                    failed += 1;
+                }
                 CheckOutcome::Failed(error) => {
                     say!("{}: FAILED {error}", label(&file, config));
                     failed += 1;

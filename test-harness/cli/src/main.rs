@@ -3,9 +3,13 @@
 //!
 //! - `meshborder check FILE...` runs `on_configure` on every meshborder plugin
 //!   configuration in the files (plugin config JSON, `WasmPlugin` YAML, Envoy YAML)
-//!   and prints OK or the filter's own error; the exit code is 1 if any fails.
+//!   and prints OK or the filter's own error (or MISLOADED, for a configuration of
+//!   the other layer than the filter that loads it); the exit code is 1 if any
+//!   fails.
 //! - `meshborder simulate --config FILE --request 'GET http://host/path' ...` runs
-//!   one request through the filter and prints what it decided.
+//!   one request through the filter and prints what it decided; for a `tcp`
+//!   configuration, `meshborder simulate --config FILE --peer URI --port N ...`
+//!   runs one connection through it as a network filter instead.
 //!
 //! The filter is `--wasm FILE`, else `$MESHBORDER_WASM`, else
 //! `target/wasm32-wasip1/release/meshborder_filter.wasm` under the current
@@ -22,6 +26,8 @@ macro_rules! say {
 
 mod caller;
 mod check;
+mod connection;
+mod connection_report;
 mod report;
 mod request;
 mod simulate;
@@ -60,9 +66,12 @@ enum Command {
     /// configuration), an envoy-config/ template (the plugin configs it includes),
     /// or a directory: walked for YAML and *plugin*.json files, and built when it
     /// is a kustomize overlay. Prints OK or the filter's own error for each
-    /// configuration; exits 1 if any fails.
+    /// configuration, of either layer (`http` or `tcp`); one the file loads as the
+    /// other kind of filter (a `tcp` one as an HTTP filter, say) is MISLOADED.
+    /// Exits 1 if any fails.
     Check(CheckArgs),
-    /// Run one request through the filter and show its decision.
+    /// Run one request (or, for a `tcp` configuration, one connection) through
+    /// the filter and show its decision.
     ///
     /// Prints the source the filter established (local, a trusted peer's tags,
     /// bound to the peer's certificate, or unknown and why), the trustedPeers
@@ -74,6 +83,13 @@ enum Command {
     /// --direction (or the configuration) says otherwise; a forwarded request is
     /// answered with --response-status. Tag headers are given with --header,
     /// the node's zone with --zone.
+    ///
+    /// A configuration with `"layer": "tcp"` runs as a network filter: instead of
+    /// --request, the connection has an mTLS --peer, a destination --port, a
+    /// server name (--sni), and --send bytes from the caller and --receive bytes
+    /// back. The report shows the source, the trustedPeers entry, PASS or DENY
+    /// (closed) with the rule, the bytes that got through, the log lines and the
+    /// counters, the TCP byte counters included, once the close flushed them.
     Simulate(SimulateArgs),
 }
 
@@ -131,21 +147,36 @@ struct SimulateArgs {
     pick: Option<usize>,
     #[command(flatten)]
     node: NodeArgs,
-    /// The request: a method and an absolute URL, e.g. 'GET http://eu-user-data/users/1'.
+    /// http: the request, a method and an absolute URL, e.g. 'GET http://eu-user-data/users/1'.
     #[arg(long, value_name = "'METHOD URL'")]
-    request: String,
-    /// A request header, as name=value or 'name: value'; repeatable.
+    request: Option<String>,
+    /// http: a request header, as name=value or 'name: value'; repeatable.
     #[arg(long = "header", value_name = "NAME=VALUE")]
     headers: Vec<String>,
     /// The downstream connection is mTLS from this peer (its URI SAN).
     #[arg(long, value_name = "SPIFFE_URI")]
     peer: Option<String>,
-    /// Which side of the border the filter sees the request on.
+    /// Which side of the border the filter sees the request or connection on.
     #[arg(long, value_enum, default_value_t = Direction::Outbound)]
     direction: Direction,
-    /// The upstream's response status, when the request is forwarded.
-    #[arg(long, default_value_t = 200, value_name = "STATUS")]
-    response_status: u16,
+    /// http: the upstream's response status, when the request is forwarded
+    /// (default 200).
+    #[arg(long, value_name = "STATUS")]
+    response_status: Option<u16>,
+    /// tcp: the connection's destination port (`destination.port`).
+    #[arg(long, value_name = "PORT")]
+    port: Option<u16>,
+    /// tcp: the server name the caller asked for (`connection.requested_server_name`).
+    #[arg(long, value_name = "NAME")]
+    sni: Option<String>,
+    /// tcp: bytes the caller sends (Envoy's %BYTES_RECEIVED%; default 0: the
+    /// caller closes without sending, and the filter decides at that close).
+    #[arg(long, value_name = "BYTES")]
+    send: Option<u64>,
+    /// tcp: bytes the upstream sends back to the caller, if the connection
+    /// passes (Envoy's %BYTES_SENT%; default 0).
+    #[arg(long, value_name = "BYTES")]
+    receive: Option<u64>,
     /// Print the decision as JSON.
     #[arg(long)]
     json: bool,

@@ -9,6 +9,8 @@ use serde::{Serialize, Serializer};
 /// The whole decision.
 #[derive(Debug, Serialize)]
 pub struct Report {
+    /// `http`: a request ran through the filter.
+    pub layer: &'static str,
     /// The request line, e.g. `GET http://eu-user-data/users/1`.
     pub request: String,
     /// `inbound` or `outbound`.
@@ -302,34 +304,44 @@ impl Report {
     }
 
     fn peer_text(&self) -> Option<String> {
-        let text = match &self.peer_entry {
-            PeerEntry::NotApplicable => return None,
-            PeerEntry::Unavailable(why) => format!("(entry not known: {why})"),
-            PeerEntry::NoMatch => "matches no trustedPeers entry".to_owned(),
-            PeerEntry::Matched(peer) => {
-                let entry = format!("trustedPeers[{}] {}", peer.entry, peer.pattern);
-                match (&peer.bound_cluster, peer.binding) {
-                    (None, _) => format!("{entry}: the peer's tags are believed"),
-                    (Some(cluster), _) if self.source.kind == SourceKind::Unknown => format!(
-                        "{entry}: captures cluster {cluster} from the certificate, which \
-                         `clusters` does not list"
-                    ),
-                    (Some(cluster), "captured") => {
-                        format!("{entry}: the certificate binds cluster {cluster} (captured)")
-                    }
-                    (Some(cluster), _) => {
-                        format!("{entry}: the certificate binds cluster {cluster}")
-                    }
+        peer_line(
+            &self.peer_entry,
+            self.source.kind,
+            "the peer's tags are believed",
+        )
+    }
+}
+
+/// The `peer` line: the matched entry and what it does; `tags` says what an entry
+/// that believes tags does. `None` when there was nothing to match.
+pub fn peer_line(entry: &PeerEntry, source: SourceKind, tags: &str) -> Option<String> {
+    let text = match entry {
+        PeerEntry::NotApplicable => return None,
+        PeerEntry::Unavailable(why) => format!("(entry not known: {why})"),
+        PeerEntry::NoMatch => "matches no trustedPeers entry".to_owned(),
+        PeerEntry::Matched(peer) => {
+            let entry = format!("trustedPeers[{}] {}", peer.entry, peer.pattern);
+            match (&peer.bound_cluster, peer.binding) {
+                (None, _) => format!("{entry}: {tags}"),
+                (Some(cluster), _) if source == SourceKind::Unknown => format!(
+                    "{entry}: captures cluster {cluster} from the certificate, which \
+                     `clusters` does not list"
+                ),
+                (Some(cluster), "captured") => {
+                    format!("{entry}: the certificate binds cluster {cluster} (captured)")
+                }
+                (Some(cluster), _) => {
+                    format!("{entry}: the certificate binds cluster {cluster}")
                 }
             }
-        };
-        Some(text)
-    }
+        }
+    };
+    Some(text)
 }
 
 /// `cluster X, region Y[, zone Z]`: the region is always said, `unknown` when it
 /// is; the zone only when known.
-fn identity(cluster: Option<&str>, region: Option<&str>, zone: Option<&str>) -> String {
+pub fn identity(cluster: Option<&str>, region: Option<&str>, zone: Option<&str>) -> String {
     let mut text = format!(
         "cluster {}, region {}",
         cluster.unwrap_or("unknown"),
@@ -358,7 +370,7 @@ fn mismatch_text(mismatch: &Mismatch) -> String {
     )
 }
 
-fn prometheus(metric: &MetricDelta) -> String {
+pub fn prometheus(metric: &MetricDelta) -> String {
     if metric.labels.is_empty() {
         return metric.name.clone();
     }
@@ -380,7 +392,7 @@ fn as_map<S: Serializer>(pairs: &[(String, String)], serializer: S) -> Result<S:
 }
 
 /// The matched entry, or `null`.
-fn matched_entry<S: Serializer>(entry: &PeerEntry, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn matched_entry<S: Serializer>(entry: &PeerEntry, serializer: S) -> Result<S::Ok, S::Error> {
     match entry {
         PeerEntry::Matched(peer) => serializer.serialize_some(peer),
         PeerEntry::NotApplicable | PeerEntry::Unavailable(_) | PeerEntry::NoMatch => {

@@ -1,5 +1,7 @@
 //! `meshborder simulate`: one request through the filter, configured from a file,
-//! on a node of the given cluster, and a report of what it did.
+//! on a node of the given cluster, and a report of what it did; a `tcp`
+//! configuration gets one connection instead ([`connection`](super::connection)),
+//! and the flags of the other layer are refused.
 //!
 //! The report is what the real `.wasm` did on the host (its reply, the headers it
 //! left, its counters and logs), so a user sees the filter's behaviour, not a model
@@ -9,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use meshborder_cli::configs::{FoundConfig, NodeIdentity, Source};
+use meshborder_filter::policy::Layer;
 use proxy_wasm_host::{HostError, MetricValue, Plugin, Vm};
 
 use super::caller::{self, Engine, Observed};
@@ -17,8 +20,13 @@ use super::report::{
 };
 use meshborder_filter::contract::{header, log_line, parse_stat_name};
 
+use super::connection;
 use super::request;
 use super::{Direction, SimulateArgs};
+
+/// The upstream's answer to a forwarded request when `--response-status` does
+/// not say.
+const DEFAULT_STATUS: u16 = 200;
 
 /// The tag headers, in the order the report shows them.
 const TAGS: [&str; 3] = [
@@ -32,10 +40,54 @@ pub fn run(
     filter: impl FnOnce() -> Result<Plugin, String>,
     args: &SimulateArgs,
 ) -> Result<bool, String> {
-    let headers = request::parse(&args.request, &args.headers)?;
     let found = pick(args)?;
+    let file = args.config.display().to_string();
+    // The flags are checked against the layer the configuration declares before
+    // the filter is loaded; a layer the filter does not know, it refuses itself.
+    let declared = declared_layer(&found.config);
+    if let Some(layer) = declared {
+        check_flags(args, layer, &file)?;
+    }
     let node = merge(&args.node.identity(), &found.node);
-    let mut plugin = filter()?.config(found.config.clone());
+    let mut vm = start(filter()?, &found, &node)?;
+    let layer = match declared {
+        Some(layer) => layer,
+        None => {
+            check_flags(args, Layer::Http, &file)?;
+            Layer::Http
+        }
+    };
+    // The filter accepted the configuration; the engine it is built from sees the
+    // same one.
+    let engine = Engine::new(&found.config, &node);
+    let json = match layer {
+        Layer::Http => {
+            let request = args.request.as_deref().unwrap_or_default();
+            let headers = request::parse(request, &args.headers)?;
+            let report =
+                simulate(&mut vm, args, request, &headers, &engine).map_err(|e| e.to_string())?;
+            if !args.json {
+                say!("{}", report.text().trim_end());
+                return Ok(true);
+            }
+            serde_json::to_string_pretty(&report)
+        }
+        Layer::Tcp => {
+            let report = connection::simulate(&mut vm, args, &engine)?;
+            if !args.json {
+                say!("{}", report.text().trim_end());
+                return Ok(true);
+            }
+            serde_json::to_string_pretty(&report)
+        }
+    };
+    say!("{}", json.map_err(|e| e.to_string())?);
+    Ok(true)
+}
+
+/// Starts the filter on the configuration, on a node of `node`'s identity.
+fn start(plugin: Plugin, found: &FoundConfig, node: &NodeIdentity) -> Result<Vm, String> {
+    let mut plugin = plugin.config(found.config.clone());
     if let Some(cluster) = &node.cluster {
         plugin = plugin.property(["xds", "node", "metadata", "CLUSTER_ID"], cluster.as_str());
     }
@@ -45,7 +97,7 @@ pub fn run(
     if let Some(zone) = &node.zone {
         plugin = plugin.property(["xds", "node", "locality", "zone"], zone.as_str());
     }
-    let mut vm = plugin.start().map_err(|error| match error {
+    plugin.start().map_err(|error| match error {
         HostError::ConfigureRejected { reason } if node.cluster.is_none() => {
             format!("the filter refused the configuration: {reason} (pass --cluster)")
         }
@@ -53,18 +105,83 @@ pub fn run(
             format!("the filter refused the configuration: {reason}")
         }
         other => other.to_string(),
-    })?;
-    // The filter accepted the configuration; the engine it is built from sees the
-    // same one.
-    let engine = Engine::new(&found.config, &node);
-    let report = simulate(&mut vm, args, &headers, &engine).map_err(|e| e.to_string())?;
-    if args.json {
-        let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-        say!("{json}");
-    } else {
-        say!("{}", report.text().trim_end());
+    })
+}
+
+/// The layer a configuration declares, read as the filter reads `layer`: `http`
+/// when absent; `None` when it is not one the filter knows, or the configuration
+/// is no JSON object (the filter refuses it and says why).
+fn declared_layer(config: &[u8]) -> Option<Layer> {
+    if config.iter().all(u8::is_ascii_whitespace) {
+        return Some(Layer::Http);
     }
-    Ok(true)
+    let value: serde_json::Value = serde_json::from_slice(config).ok()?;
+    match value.as_object()?.get("layer") {
+        None => Some(Layer::Http),
+        Some(layer) => serde_json::from_value(layer.clone()).ok(),
+    }
+}
+
+/// Refuses the flags of the other layer, and an `http` simulation without a
+/// request, saying which flags go with which layer.
+fn check_flags(args: &SimulateArgs, layer: Layer, file: &str) -> Result<(), String> {
+    match layer {
+        Layer::Tcp => {
+            let wrong = given(&[
+                ("--request", args.request.is_some()),
+                ("--header", !args.headers.is_empty()),
+                ("--response-status", args.response_status.is_some()),
+            ]);
+            match wrong {
+                None => Ok(()),
+                Some((flags, verb)) => Err(format!(
+                    "{file} is a `tcp` configuration (\"layer\": \"tcp\"): simulate runs a \
+                     connection through it, not a request, so {flags} {verb} not apply \
+                     (--request, --header and --response-status are for an `http` \
+                     configuration); a connection takes --peer, --port, --sni, --send and \
+                     --receive"
+                )),
+            }
+        }
+        Layer::Http => {
+            let wrong = given(&[
+                ("--port", args.port.is_some()),
+                ("--sni", args.sni.is_some()),
+                ("--send", args.send.is_some()),
+                ("--receive", args.receive.is_some()),
+            ]);
+            if let Some((flags, verb)) = wrong {
+                return Err(format!(
+                    "{file} is an `http` configuration: simulate runs a request through it, \
+                     not a connection, so {flags} {verb} not apply (--port, --sni, --send and \
+                     --receive are for a `tcp` configuration, with \"layer\": \"tcp\"); a \
+                     request takes --request, --header, --peer and --response-status"
+                ));
+            }
+            if args.request.is_none() {
+                return Err(format!(
+                    "{file} is an `http` configuration: give the request with --request \
+                     'METHOD URL', e.g. --request 'GET http://eu-user-data/users/1'"
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The flags that were given, as `--a`, `--a and --b` or `--a, --b and --c`, with
+/// the verb that agrees with them; `None` when none was.
+fn given(flags: &[(&str, bool)]) -> Option<(String, &'static str)> {
+    let named: Vec<&str> = flags
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(flag, _)| *flag)
+        .collect();
+    match named.as_slice() {
+        [] => None,
+        [one] => Some(((*one).to_owned(), "does")),
+        [init @ .., last] => Some((format!("{} and {last}", init.join(", ")), "do")),
+    }
 }
 
 fn pick(args: &SimulateArgs) -> Result<FoundConfig, String> {
@@ -110,6 +227,7 @@ fn merge(explicit: &NodeIdentity, file: &NodeIdentity) -> NodeIdentity {
 fn simulate(
     vm: &mut Vm,
     args: &SimulateArgs,
+    request: &str,
     headers: &request::Headers,
     engine: &Result<Engine, String>,
 ) -> Result<Report, HostError> {
@@ -150,7 +268,7 @@ fn simulate(
         body: r.body_text(),
     });
     if reply.is_none() {
-        let status = args.response_status.to_string();
+        let status = args.response_status.unwrap_or(DEFAULT_STATUS).to_string();
         stream.response_headers(&[(":status", status.as_str())], true)?;
     }
     stream.finish()?;
@@ -200,7 +318,8 @@ fn simulate(
     let source = caller::source(&seen, &peer_entry, engine.ok());
     let mismatch = caller::mismatch(&seen);
     Ok(Report {
-        request: args.request.trim().to_owned(),
+        layer: "http",
+        request: request.trim().to_owned(),
         direction: match taken {
             Direction::Inbound => "inbound",
             Direction::Outbound => "outbound",
@@ -230,7 +349,7 @@ fn simulate(
 }
 
 /// The identity the filter logged when it configured.
-fn configured_node(vm: &Vm) -> Node {
+pub fn configured_node(vm: &Vm) -> Node {
     let line = vm
         .logs()
         .iter()
@@ -260,7 +379,7 @@ fn values(pairs: &[(String, Vec<u8>)], name: &str) -> Option<String> {
     (!found.is_empty()).then(|| found.join(", "))
 }
 
-fn counters(vm: &Vm) -> BTreeMap<String, u64> {
+pub fn counters(vm: &Vm) -> BTreeMap<String, u64> {
     vm.metrics()
         .iter()
         .filter_map(|m| match m.value {
@@ -270,7 +389,7 @@ fn counters(vm: &Vm) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn deltas(vm: &Vm, before: &BTreeMap<String, u64>) -> Vec<MetricDelta> {
+pub fn deltas(vm: &Vm, before: &BTreeMap<String, u64>) -> Vec<MetricDelta> {
     vm.metrics()
         .iter()
         .filter_map(|m| {

@@ -3,10 +3,11 @@
 //!
 //! A file may be a plugin configuration (JSON), Kubernetes YAML whose `WasmPlugin`
 //! documents carry a `spec.pluginConfig`, or Envoy YAML (a bootstrap, an ECDS
-//! resource) whose wasm HTTP filters carry a `configuration`. For a config template
-//! of `envoy-config/` (YAML made invalid by its `{{...}}` placeholders), the
-//! configurations are the JSON files it includes; for a kustomize overlay, the
-//! `WasmPlugin`s it builds to.
+//! resource) whose wasm HTTP or network filters carry a `configuration`. For a
+//! config template of `envoy-config/` (YAML made invalid by its `{{...}}`
+//! placeholders), the configurations are the JSON files it includes; for a
+//! kustomize overlay, the `WasmPlugin`s it builds to. Each is found with the kind
+//! of filter the file loads it as, when the file says.
 
 mod check;
 mod discover;
@@ -37,6 +38,17 @@ pub struct NodeIdentity {
     pub zone: Option<String>,
 }
 
+/// The kind of filter a file has Envoy load a configuration as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterKind {
+    /// `envoy.filters.http.wasm`, or a `WasmPlugin` of `type: HTTP` (Istio's
+    /// default): requests.
+    Http,
+    /// `envoy.filters.network.wasm`, or a `WasmPlugin` of `type: NETWORK`:
+    /// connections.
+    Network,
+}
+
 /// One plugin configuration found in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundConfig {
@@ -51,6 +63,9 @@ pub struct FoundConfig {
     pub config: Vec<u8>,
     /// The node identity the file gives (an Envoy bootstrap's `node`), if any.
     pub node: NodeIdentity,
+    /// The kind of filter the file loads it as; `None` for a plain plugin
+    /// configuration, which says nothing of where it runs.
+    pub kind: Option<FilterKind>,
 }
 
 /// A file that could not be read as configuration.
@@ -161,5 +176,6 @@ fn find_in_json(path: &Path, text: &str) -> Result<Vec<FoundConfig>, String> {
         location: PLAIN.to_owned(),
         config: text.as_bytes().to_vec(),
         node: NodeIdentity::default(),
+        kind: None,
     }])
 }

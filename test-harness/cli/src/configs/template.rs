@@ -3,11 +3,14 @@
 //! JSON files they include with `{{json:file.json}}`, read from the template's
 //! directory (or the nearest parent that has the file). An include named by a
 //! value, `{{json:$name}}`, is chosen at render time and cannot be followed here.
+//! An include is loaded as the kind of wasm filter (HTTP or network) whose type
+//! comes last before it in the template.
 
 use std::fs;
 use std::path::Path;
 
-use super::{FoundConfig, NodeIdentity};
+use super::walk::{HTTP_WASM_TYPE, NETWORK_WASM_TYPE, wasm_filter_kind};
+use super::{FilterKind, FoundConfig, NodeIdentity};
 
 const OPEN: &str = "{{";
 const CLOSE: &str = "}}";
@@ -28,7 +31,9 @@ pub fn included_configs(
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let (mut found, mut deferred) = (Vec::new(), Vec::new());
     let mut rest = text;
-    while let Some((_, after)) = rest.split_once(OPEN) {
+    let mut kind = None;
+    while let Some((before, after)) = rest.split_once(OPEN) {
+        kind = last_filter_kind(before).or(kind);
         let Some((name, tail)) = after.split_once(CLOSE) else {
             return Err("as a template: a `{{` placeholder is never closed".to_owned());
         };
@@ -55,7 +60,17 @@ pub fn included_configs(
             location: format!("includes `{file}`"),
             config,
             node: NodeIdentity::default(),
+            kind,
         });
     }
     Ok((found, deferred))
+}
+
+/// The kind of the wasm filter whose type comes last in `text`.
+fn last_filter_kind(text: &str) -> Option<FilterKind> {
+    [HTTP_WASM_TYPE, NETWORK_WASM_TYPE]
+        .iter()
+        .filter_map(|type_url| Some((text.rfind(type_url)?, *type_url)))
+        .max_by_key(|(at, _)| *at)
+        .and_then(|(_, type_url)| wasm_filter_kind(type_url))
 }

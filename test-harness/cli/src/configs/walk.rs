@@ -4,16 +4,24 @@
 //!   `spec.pluginConfig`, as the JSON string Istio makes of it (no pluginConfig is
 //!   the empty configuration).
 //! - Anywhere in an Envoy document: an `envoy.extensions.filters.http.wasm.v3.Wasm`
-//!   whose name, VM id or code mentions meshborder: its `config.configuration`, a
-//!   `StringValue` (the string) or a `Struct` (its JSON).
+//!   or `envoy.extensions.filters.network.wasm.v3.Wasm` whose name, VM id or code
+//!   mentions meshborder: its `config.configuration`, a `StringValue` (the string)
+//!   or a `Struct` (its JSON).
+//!
+//! Each is found with the kind of filter it is loaded as: a `WasmPlugin`'s `type`
+//! (`NETWORK`, else HTTP), or the wasm filter's type.
 
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::{FoundConfig, NodeIdentity};
+use super::{FilterKind, FoundConfig, NodeIdentity};
 
-const WASM_FILTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+/// The type of Envoy's wasm HTTP filter's configuration.
+pub const HTTP_WASM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+/// The type of Envoy's wasm network filter's configuration.
+pub const NETWORK_WASM_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm";
 const MESHBORDER: &str = "meshborder";
 
 /// Whether a JSON file is a document (Kubernetes or Envoy) rather than a plugin
@@ -42,28 +50,35 @@ pub fn is_json_schema(value: &Value) -> bool {
 /// Every meshborder configuration in document `index` of `file`.
 pub fn configs_in(value: &Value, file: &Path, index: Option<usize>) -> Vec<FoundConfig> {
     let node = node_identity(value);
-    let found = |location: String, config: Vec<u8>| FoundConfig {
+    let found = |(location, config, kind): Found| FoundConfig {
         file: file.to_owned(),
         document: index,
         location,
         config,
         node: node.clone(),
+        kind: Some(kind),
     };
     if value.get("kind").and_then(Value::as_str) == Some("WasmPlugin") {
-        return wasm_plugin(value)
-            .map(|(location, config)| found(location, config))
-            .into_iter()
-            .collect();
+        return wasm_plugin(value).map(found).into_iter().collect();
     }
     let mut filters = Vec::new();
     collect_filters(value, &mut Vec::new(), &mut filters);
-    filters
-        .into_iter()
-        .map(|(location, config)| found(location, config))
-        .collect()
+    filters.into_iter().map(found).collect()
 }
 
-fn wasm_plugin(value: &Value) -> Option<(String, Vec<u8>)> {
+/// A configuration's location, bytes, and the kind of filter it is loaded as.
+type Found = (String, Vec<u8>, FilterKind);
+
+/// The kind of filter Envoy's wasm filter configuration of type `type_url` is.
+pub fn wasm_filter_kind(type_url: &str) -> Option<FilterKind> {
+    match type_url {
+        HTTP_WASM_TYPE => Some(FilterKind::Http),
+        NETWORK_WASM_TYPE => Some(FilterKind::Network),
+        _ => None,
+    }
+}
+
+fn wasm_plugin(value: &Value) -> Option<Found> {
     let text = |pointer: &str| value.pointer(pointer).and_then(Value::as_str).unwrap_or("");
     let name = text("/metadata/name");
     let namespace = text("/metadata/namespace");
@@ -79,23 +94,29 @@ fn wasm_plugin(value: &Value) -> Option<(String, Vec<u8>)> {
     } else {
         format!("WasmPlugin `{namespace}/{name}`")
     };
-    Some((location, config))
+    // Istio runs a plugin without a type (UNSPECIFIED_PLUGIN_TYPE) as HTTP.
+    let kind = if text("/spec/type") == "NETWORK" {
+        FilterKind::Network
+    } else {
+        FilterKind::Http
+    };
+    Some((location, config, kind))
 }
 
-fn collect_filters<'a>(
-    value: &'a Value,
-    names: &mut Vec<&'a str>,
-    out: &mut Vec<(String, Vec<u8>)>,
-) {
+fn collect_filters<'a>(value: &'a Value, names: &mut Vec<&'a str>, out: &mut Vec<Found>) {
     match value {
         Value::Object(map) => {
             let name = map.get("name").and_then(Value::as_str);
             if let Some(name) = name {
                 names.push(name);
             }
-            if map.get("@type").and_then(Value::as_str) == Some(WASM_FILTER_TYPE) {
-                if let Some(found) = wasm_filter(value, names) {
-                    out.push(found);
+            let kind = map
+                .get("@type")
+                .and_then(Value::as_str)
+                .and_then(wasm_filter_kind);
+            if let Some(kind) = kind {
+                if let Some((location, config)) = wasm_filter(value, names) {
+                    out.push((location, config, kind));
                 }
             } else {
                 for child in map.values() {

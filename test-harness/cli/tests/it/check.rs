@@ -338,3 +338,125 @@ fn zones_and_certificate_bound_peers_pass_check_and_an_unlisted_bound_cluster_is
     assert!(refused.stdout.contains("ap-south"), "{}", refused.stdout);
     Ok(())
 }
+
+#[test]
+fn a_tcp_configuration_passes_check_with_the_real_filter_as_a_file_and_as_its_template_includes_it()
+-> TestResult {
+    let run = meshborder(&[
+        "check",
+        "envoy-config/eu-west-tcp-plugin.json",
+        "envoy-config/eu-west-tcp-inbound.yaml",
+    ])?;
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout,
+        "envoy-config/eu-west-tcp-plugin.json: OK\n\
+         envoy-config/eu-west-tcp-inbound.yaml (includes `eu-west-tcp-plugin.json`): OK\n\
+         2 configurations checked: 2 OK, 0 failed\n"
+    );
+    // The filter judges it as a `tcp` layer: an HTTP condition is refused there.
+    let dir = scratch("cli-check-tcp")?;
+    let bad = write(
+        &dir,
+        "tcp-plugin.json",
+        r#"{ "layer": "tcp", "residency": { "rules": [ { "name": "r", "match": { "hosts": ["db"] } } ] } }"#,
+    )?;
+    let refused = meshborder(&["check", "--cluster", "eu-west", &bad])?;
+    assert_eq!(refused.code, Some(1), "{}", refused.stdout);
+    assert!(
+        refused.stdout.starts_with(&format!(
+            "{bad}: REFUSED meshborder configuration refused: rule `r`: `match.hosts`: "
+        )),
+        "{}",
+        refused.stdout
+    );
+    Ok(())
+}
+
+/// An Envoy bootstrap with meshborder as a network filter, configured with
+/// `configuration`.
+fn network_bootstrap(configuration: &str) -> String {
+    format!(
+        r#"node:
+  id: database
+  metadata: {{ CLUSTER_ID: eu-west }}
+  locality: {{ region: eu-west-1 }}
+static_resources:
+  listeners:
+    - name: inbound_tcp
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.wasm
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
+                config:
+                  name: meshborder
+                  configuration:
+                    "@type": type.googleapis.com/google.protobuf.StringValue
+                    value: '{configuration}'
+                  vm_config: {{ vm_id: meshborder, code: {{ local: {{ filename: x.wasm }} }} }}
+            - name: envoy.filters.network.tcp_proxy
+"#
+    )
+}
+
+#[test]
+fn a_configuration_of_the_other_layer_than_the_filter_that_loads_it_is_misloaded() -> TestResult {
+    let dir = scratch("cli-check-misloaded")?;
+    let tcp = write(
+        &dir,
+        "tcp.yaml",
+        &network_bootstrap(
+            r#"{"layer":"tcp","residency":{"rules":[{"name":"db","match":{"ports":[5432]},"allowSourceRegions":["eu-west-1"]}]}}"#,
+        ),
+    )?;
+    let run = meshborder(&["check", &tcp])?;
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some(format!("{tcp}#1 (wasm filter `meshborder` in `inbound_tcp`): OK").as_str())
+    );
+
+    let http = write(&dir, "http.yaml", &network_bootstrap("{}"))?;
+    let run = meshborder(&["check", &http])?;
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some(
+            format!(
+                "{http}#1 (wasm filter `meshborder` in `inbound_tcp`): MISLOADED meshborder: this \
+                 configuration is for HTTP (no `\"layer\": \"tcp\"`), but Envoy runs it as a \
+                 network filter: every connection is closed until it is loaded as an HTTP filter \
+                 (envoy.filters.http.wasm) or its layer is `tcp`"
+            )
+            .as_str()
+        )
+    );
+
+    let plugins = write(
+        &dir,
+        "plugins.yaml",
+        "kind: WasmPlugin\nmetadata: { name: meshborder-tcp }\nspec:\n  type: NETWORK\n  pluginConfig: { layer: tcp }\n\
+         ---\nkind: WasmPlugin\nmetadata: { name: meshborder-http }\nspec:\n  pluginConfig: { layer: tcp }\n",
+    )?;
+    let run = meshborder(&["check", &plugins])?;
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some(format!("{plugins}#1 (WasmPlugin `meshborder-tcp`): OK").as_str())
+    );
+    assert!(
+        lines.get(1).is_some_and(|line| line.starts_with(&format!(
+            "{plugins}#2 (WasmPlugin `meshborder-http`): MISLOADED meshborder: this \
+             configuration has `\"layer\": \"tcp\"`, but Envoy runs it as an HTTP filter"
+        ))),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        lines.get(2).copied(),
+        Some("2 configurations checked: 1 OK, 1 failed")
+    );
+    Ok(())
+}
