@@ -1,5 +1,6 @@
 //! The files `envoy-config/docker-compose.yaml` mounts, made by the one renderer:
-//! every config of the mesh ([`topology::renderings`]) and the eu-west gateway's
+//! every config of the mesh ([`topology::renderings`], the TCP pair in front of
+//! PostgreSQL included) and the eu-west gateway's
 //! bootstrap and watched filter config ([`crate::gateway`]), with compose's
 //! addresses (each Envoy and app is its own service, reached by its name) and
 //! container paths, plus fresh certificates. `make compose-config` writes them
@@ -47,6 +48,7 @@ pub fn placement() -> Placement {
         mtls_port: 15443,
         plaintext_port: 15080,
         app_port: 8080,
+        database_port: crate::tcp::DATABASE_SERVICE_PORT,
         host: str::to_owned,
     }
 }

@@ -8,18 +8,24 @@
 //! eu-west's filter config is inlined in its bootstrap, as shipped; or, for runs
 //! that swap it while traffic flows (the soak), discovered from a watched file in
 //! its directory ([`EuWestConfig::Watched`], then [`EuWestSidecar::reconfigure`]).
+//!
+//! The L4 pair runs next to it ([`TcpPair`]): eu-west's database sidecar and the
+//! TCP sidecars of database clients, with the same certificates
+//! ([`Mesh::start_tcp`]) or on their own.
 
 mod eu_west;
+mod tcp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 pub use eu_west::{EU_WEST_ECDS_FILE, EuWestConfig, EuWestSidecar};
+pub use tcp::{DatabaseSidecar, TcpCallerSidecar, TcpPair};
 
 use crate::certs::{ClientCert, TestPki};
 use crate::envoy::Envoy;
 use crate::error::Result;
-use crate::ports::{InboundPorts, LOOPBACK, MeshPorts, OutboundPorts};
+use crate::ports::{InboundPorts, LOOPBACK, MeshPorts, OutboundPorts, TcpPorts};
 use crate::render::{self, Values};
 use crate::tls::TlsClient;
 use crate::topology::{
@@ -173,6 +179,18 @@ impl Mesh {
             &self.files,
             &self.run_dir,
         )
+    }
+
+    /// Starts the TCP pair, with this mesh's certificates, in front of the
+    /// database at `database` (the demo runs it next to the HTTP mesh).
+    pub fn start_tcp(
+        &self,
+        bind: IpAddr,
+        ports: &TcpPorts,
+        database: SocketAddr,
+        callers: &[Caller],
+    ) -> Result<TcpPair> {
+        TcpPair::start(bind, ports, database, callers, &self.files, &self.run_dir)
     }
 
     /// The sidecar of `caller`.

@@ -135,6 +135,83 @@ impl MeshPorts {
     }
 }
 
+/// The ports of one TCP sidecar: its admin API and the listener it is dialled on
+/// (eu-west's `inbound_tcp`, a caller's `outbound_tcp`). 0 means "any free port".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpSidecarPorts {
+    /// Envoy's admin API.
+    pub admin: u16,
+    /// Its TCP listener.
+    pub listener: u16,
+}
+
+/// The ports of the TCP pair: eu-west's database sidecar and each caller's TCP
+/// sidecar. The database itself listens on a free port of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpPorts {
+    /// eu-west's database sidecar (`inbound_tcp`).
+    pub eu_west: TcpSidecarPorts,
+    /// The us-east database client's sidecar.
+    pub us_east: TcpSidecarPorts,
+    /// The eu-central database client's sidecar.
+    pub eu_central: TcpSidecarPorts,
+}
+
+impl TcpPorts {
+    /// Every port picked by the kernel: what tests use.
+    pub const EPHEMERAL: Self = Self {
+        eu_west: TcpSidecarPorts {
+            admin: 0,
+            listener: 0,
+        },
+        us_east: TcpSidecarPorts {
+            admin: 0,
+            listener: 0,
+        },
+        eu_central: TcpSidecarPorts {
+            admin: 0,
+            listener: 0,
+        },
+    };
+
+    /// The fixed ports of the demo (and the TCP pair's published ports in compose).
+    pub const DEMO: Self = Self {
+        eu_west: TcpSidecarPorts {
+            admin: 9906,
+            listener: 15432,
+        },
+        us_east: TcpSidecarPorts {
+            admin: 9907,
+            listener: 10002,
+        },
+        eu_central: TcpSidecarPorts {
+            admin: 9908,
+            listener: 10003,
+        },
+    };
+
+    /// Every port of the plan.
+    pub fn all(&self) -> [u16; 6] {
+        [
+            self.eu_west.admin,
+            self.eu_west.listener,
+            self.us_east.admin,
+            self.us_east.listener,
+            self.eu_central.admin,
+            self.eu_central.listener,
+        ]
+    }
+
+    /// Fails with [`HarnessError::PortBusy`] for the first fixed port on `ip` that
+    /// something already listens on. Port 0 is always free.
+    pub fn ensure_free(&self, ip: IpAddr) -> Result<()> {
+        self.all()
+            .into_iter()
+            .filter(|port| *port != 0)
+            .try_for_each(|port| ensure_free(SocketAddr::new(ip, port)))
+    }
+}
+
 /// The eu-west gateway's fixed ports in the demo; admin and listener are also its
 /// published ports in compose.
 pub const GATEWAY_DEMO: GatewayPorts = GatewayPorts {
@@ -180,12 +257,14 @@ mod tests {
     #[test]
     fn port_zero_is_always_free() {
         MeshPorts::EPHEMERAL.ensure_free(LOOPBACK).unwrap();
+        TcpPorts::EPHEMERAL.ensure_free(LOOPBACK).unwrap();
     }
 
     #[test]
     fn the_demo_uses_each_port_once() {
         let gateway = GATEWAY_DEMO;
         let mut ports = MeshPorts::DEMO.all().to_vec();
+        ports.extend(TcpPorts::DEMO.all());
         ports.extend([
             gateway.admin,
             gateway.listener,

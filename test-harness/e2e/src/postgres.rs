@@ -57,6 +57,9 @@ pub const POSTGRES_BIN_ENV: &str = "MESHBORDER_POSTGRES_BIN";
 /// What to run when PostgreSQL is missing.
 pub const INSTALL_HINT: &str = "run `make setup` as root (it installs Debian's `postgresql` package), \
      or `sudo apt-get install postgresql`";
+/// What `psql` says when the other side closes its connection before answering
+/// (a proxy that refused it, say).
+pub const SERVER_CLOSED: &str = "server closed the connection unexpectedly";
 /// The superuser `initdb` creates, and the user every client logs in as.
 pub const SUPERUSER: &str = "postgres";
 /// The database every client connects to.

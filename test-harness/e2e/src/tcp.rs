@@ -24,14 +24,22 @@
 //! | [`EU_CENTRAL_DB_CLIENT`] | `spiffe://eu-central.mesh.example/...` | eu-central (from the trust domain) | allowed, metered cross-cluster |
 //! | [`EU_WEST_DB_CLIENT`] | `spiffe://eu-west.mesh.example/...` | eu-west (its own cluster) | allowed, not cross-cluster |
 //! | [`MESH_WIDE_DB_CLIENT`] | `spiffe://cluster.local/...` | unknown (no certificate-bound entry) | denied |
+//!
+//! The demo and compose run the pair with [`TCP_CALLERS`] ([`renderings`]; running:
+//! [`crate::mesh::TcpPair`]); behind eu-west is a [`Database`]: PostgreSQL, or, where
+//! it is not installed, a plain TCP [`echo`] server.
 
-use std::net::SocketAddr;
+mod database;
+pub mod echo;
+
+pub use database::{Answer, Database, DatabaseKind, HELLO_SQL};
 
 use crate::access_log::{self, AccessEntry};
 use crate::certs::ClientCert;
 use crate::render::Values;
 use crate::topology::{
-    self, Caller, ConfigFiles, Endpoint, InboundSite, OutboundSite, ResidencyMode,
+    self, Caller, ConfigFiles, Endpoint, InboundSite, OutboundSite, Placement, Rendering,
+    ResidencyMode,
 };
 
 /// The template of a caller's TCP sidecar.
@@ -56,6 +64,13 @@ pub const DATABASE_SNI: &str = "eu-user-db";
 /// The `stat_prefix` of the tcp_proxy in front of the database
 /// (`tcp.inbound_tcp.*` in Envoy's stats).
 pub const INBOUND_TCP_STAT_PREFIX: &str = "inbound_tcp";
+/// The name of eu-west's database sidecar in a run (its directory and rendered
+/// config) and in compose.
+pub const EU_WEST_TCP: &str = "eu-west-tcp";
+/// The database behind it, by name (its compose service).
+pub const EU_WEST_DB: &str = "eu-west-db";
+/// The port the database listens on where it has a host of its own (compose).
+pub const DATABASE_SERVICE_PORT: u16 = 5432;
 
 /// A database client in us-east, bound to us-east by its certificate: denied.
 pub const US_EAST_DB_CLIENT: Caller = Caller {
@@ -86,6 +101,9 @@ pub const EU_WEST_DB_CLIENT: Caller = Caller {
     cert: ClientCert::EuWest,
     app: "eu-west-db-client",
 };
+
+/// The database clients the demo and compose run: one refused, one allowed.
+pub const TCP_CALLERS: [Caller; 2] = [US_EAST_DB_CLIENT, EU_CENTRAL_DB_CLIENT];
 
 /// A client with the mesh-wide certificate, which no certificate-bound entry
 /// matches: an unknown source at L4, denied.
@@ -129,7 +147,7 @@ pub fn inbound_values(
     bind: &str,
     admin_port: u16,
     listener_port: u16,
-    database: SocketAddr,
+    database: &Endpoint,
     files: &ConfigFiles,
 ) -> Values {
     topology::inbound_values(
@@ -140,10 +158,49 @@ pub fn inbound_values(
             admin_port,
             mtls_port: listener_port,
             plaintext_port: 0,
-            app: Endpoint::from(database),
+            app: database.clone(),
         },
         files,
     )
+}
+
+/// Every config of the TCP pair at `placement`: eu-west's database sidecar
+/// ([`EU_WEST_TCP`], in front of [`EU_WEST_DB`]) and each of [`TCP_CALLERS`]' TCP
+/// sidecars, pointing at it.
+pub fn renderings(placement: &Placement, files: &ConfigFiles) -> Vec<Rendering> {
+    let host = placement.host;
+    let eu_west = Endpoint {
+        host: host(EU_WEST_TCP),
+        port: placement.mtls_port,
+    };
+    let database = Endpoint {
+        host: host(EU_WEST_DB),
+        port: placement.database_port,
+    };
+    let inbound = Rendering {
+        name: EU_WEST_TCP.to_owned(),
+        template: EU_WEST_TCP_INBOUND,
+        values: inbound_values(
+            &placement.bind,
+            placement.admin_port,
+            placement.mtls_port,
+            &database,
+            files,
+        ),
+    };
+    let callers = TCP_CALLERS.iter().map(|caller| Rendering {
+        name: caller.name.to_owned(),
+        template: TCP_OUTBOUND_SIDECAR,
+        values: outbound_values(
+            caller,
+            &placement.bind,
+            placement.admin_port,
+            placement.listener_port,
+            &eu_west,
+            files,
+        ),
+    });
+    std::iter::once(inbound).chain(callers).collect()
 }
 
 /// The lines of a TCP access log (`include/tcp-access-log.yaml`) written when a
@@ -165,6 +222,8 @@ pub fn tcp_entries(access_log: &str) -> Vec<AccessEntry> {
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
     use serde_json::Value;
 
     use super::*;
@@ -205,7 +264,7 @@ mod tests {
         let database = SocketAddr::from(([127, 0, 0, 1], 15432));
         rendered(
             EU_WEST_TCP_INBOUND,
-            &inbound_values("127.0.0.1", 0, 0, database, &files()),
+            &inbound_values("127.0.0.1", 0, 0, &database.into(), &files()),
         )
     }
 

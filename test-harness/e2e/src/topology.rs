@@ -11,6 +11,10 @@
 //! zones and certificate-bound identity also run callers inside cluster eu-west
 //! ([`EU_WEST_A`] in eu-west's own zone, [`EU_WEST_B`] in another), from the same
 //! template; demo and compose render only [`CALLERS`].
+//!
+//! Next to it, the L4 pair of [`crate::tcp`]: eu-west's database sidecar and the TCP
+//! sidecars of a database client in us-east and one in eu-central, rendered here
+//! too ([`renderings`]), so demo and compose run them with the rest.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -299,12 +303,15 @@ pub struct Placement {
     pub plaintext_port: u16,
     /// Every app's port.
     pub app_port: u16,
+    /// The port of the database behind eu-west's TCP sidecar.
+    pub database_port: u16,
     /// The host of a service (an Envoy or an app) by its name.
     pub host: fn(&str) -> String,
 }
 
 /// Every config of the mesh at `placement`: each caller's outbound sidecar, eu-west
-/// in both modes. Callers point at the enforcing eu-west.
+/// in both modes, and the TCP pair ([`crate::tcp::renderings`]). Callers point at
+/// the enforcing eu-west.
 pub fn renderings(placement: &Placement, files: &ConfigFiles) -> Vec<Rendering> {
     let host = placement.host;
     let eu_west = Endpoint {
@@ -347,7 +354,10 @@ pub fn renderings(placement: &Placement, files: &ConfigFiles) -> Vec<Rendering> 
             files,
         ),
     });
-    callers.chain(inbound).collect()
+    callers
+        .chain(inbound)
+        .chain(crate::tcp::renderings(placement, files))
+        .collect()
 }
 
 /// Loopback, every port 0: for `envoy --mode validate`, which binds nothing.
@@ -359,6 +369,7 @@ pub fn validation_placement() -> Placement {
         mtls_port: 0,
         plaintext_port: 0,
         app_port: 0,
+        database_port: 0,
         host: |_| crate::ports::LOOPBACK.to_string(),
     }
 }
@@ -468,9 +479,12 @@ mod tests {
         assert_eq!(
             names,
             [
+                "eu-central-tcp.yaml",
                 "eu-central.yaml",
                 "eu-west-audit.yaml",
+                "eu-west-tcp.yaml",
                 "eu-west.yaml",
+                "us-east-tcp.yaml",
                 "us-east.yaml"
             ]
         );

@@ -1,8 +1,11 @@
 //! `meshborder-demo` (run by `make demo`): starts the mesh the end-to-end tests run
 //! (Envoy 1.40 with the built filter as the eu-west sidecar, enforcing and in audit
 //! mode, and as the outbound sidecars of us-east and eu-central, each with an echo
-//! app) and the eu-west ingress gateway with one app per region, then walks a
-//! narrated tour with curl. It stays up for trying things by
+//! app) and the eu-west ingress gateway with one app per region, and the L4 pair
+//! (eu-west's database sidecar, the filter as a network filter, in front of
+//! PostgreSQL, or a plain TCP echo server where PostgreSQL is not installed, and
+//! the TCP sidecars of a database client in us-east and one in eu-central), then
+//! walks a narrated tour with curl, psql (or the echo client). It stays up for trying things by
 //! hand until Ctrl-C, or with `--once` exits after the tour (non-zero if a step did
 //! not go as the product contract says).
 //!
@@ -16,8 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use meshborder_e2e::gateway::Gateway;
-use meshborder_e2e::mesh::{EuWestSidecar, Mesh};
-use meshborder_e2e::ports::{GATEWAY_DEMO, LOOPBACK, MeshPorts};
+use meshborder_e2e::mesh::{EuWestSidecar, Mesh, TcpPair};
+use meshborder_e2e::ports::{GATEWAY_DEMO, LOOPBACK, MeshPorts, TcpPorts};
+use meshborder_e2e::tcp::{Database, TCP_CALLERS};
 use meshborder_e2e::topology::{CALLERS, ResidencyMode};
 use meshborder_e2e::{HarnessError, compose, paths};
 
@@ -92,6 +96,7 @@ fn run(once: bool) -> Result<ExitCode, String> {
     let ports = MeshPorts::DEMO;
     ports.ensure_free(LOOPBACK).map_err(fail)?;
     GATEWAY_DEMO.ensure_free(LOOPBACK).map_err(fail)?;
+    TcpPorts::DEMO.ensure_free(LOOPBACK).map_err(fail)?;
     let run_dir = paths::workspace_root().join("target/meshborder-demo");
     paths::fresh_dir(&run_dir).map_err(fail)?;
 
@@ -110,8 +115,19 @@ fn run(once: bool) -> Result<ExitCode, String> {
     let gateway_dir = run_dir.join("gateway");
     paths::fresh_dir(&gateway_dir).map_err(fail)?;
     let gateway = Gateway::start(LOOPBACK, &GATEWAY_DEMO, &wasm, &gateway_dir).map_err(fail)?;
-    let target = tour::Target::new(&mesh, &audit, &gateway).map_err(fail)?;
+    let database = Database::start(&run_dir).map_err(fail)?;
+    let pair = mesh
+        .start_tcp(LOOPBACK, &TcpPorts::DEMO, database.addr(), &TCP_CALLERS)
+        .map_err(fail)?;
+    let tcp = tour::TcpTarget::new(&pair, &database).map_err(fail)?;
+    let target = tour::Target::new(&mesh, &audit, &gateway, tcp).map_err(fail)?;
     introduce(&mesh, &audit, &gateway);
+    introduce_tcp(&pair, &database);
+    println!(
+        "  configs, logs and certificates in {}/<name>/ and {}/certs/",
+        shown(&mesh.run_dir),
+        shown(&mesh.run_dir)
+    );
     let outcome = tour::run(&target);
 
     if once {
@@ -162,11 +178,27 @@ fn introduce(mesh: &Mesh, audit: &EuWestSidecar, gateway: &Gateway) {
         gateway.listener,
         gateway.envoy.admin_addr()
     );
+}
+
+fn introduce_tcp(pair: &TcpPair, database: &Database) {
+    let kind = database.kind();
     println!(
-        "  configs, logs and certificates in {}/<name>/ and {}/certs/",
-        shown(&mesh.run_dir),
-        shown(&mesh.run_dir)
+        "  {:<14} database sidecar tcp {}  admin http://{}  in front of {} ({})",
+        "eu-west-tcp",
+        pair.eu_west.listener,
+        pair.eu_west.envoy.admin_addr(),
+        kind.server(),
+        database.addr()
     );
+    for caller in &pair.callers {
+        println!(
+            "  {:<14} TCP sidecar      tcp {}  admin http://{}  client: {}",
+            caller.caller.name,
+            caller.listener,
+            caller.envoy.admin_addr(),
+            kind.client()
+        );
+    }
 }
 
 /// `path` relative to the workspace when it is inside it, for shorter lines.

@@ -1,7 +1,7 @@
 //! Real Envoy processes running the release filter: every shipped config validated,
 //! tagging, trust, certificate-bound identity, zones, residency, routing, reload,
-//! metering, the spoofing matrix and the soak, each against the behaviour the
-//! contract fixes.
+//! metering, the spoofing matrix, the soak and L4 (the filter as a network filter in
+//! front of PostgreSQL), each against the behaviour the contract fixes.
 
 mod border_support;
 mod certificate_bound;
@@ -25,5 +25,11 @@ mod spoofing_tags;
 mod spoofing_zones;
 mod stats_tags;
 mod tagging;
+mod tcp_echo;
+mod tcp_long_lived;
+mod tcp_metering;
+mod tcp_misloaded;
+mod tcp_residency;
+mod tcp_support;
 mod trust;
 mod zones;

@@ -7,11 +7,14 @@ mod metering;
 mod residency;
 mod routing;
 mod tagging;
+mod tcp;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use meshborder_e2e::gateway::Gateway;
-use meshborder_e2e::mesh::{EuWestSidecar, Mesh};
+use meshborder_e2e::mesh::{EuWestSidecar, Mesh, TcpPair};
+use meshborder_e2e::tcp::{Database, DatabaseKind, EU_CENTRAL_DB_CLIENT, US_EAST_DB_CLIENT};
 use meshborder_e2e::topology::{EU_CENTRAL, US_EAST};
 use meshborder_e2e::{HarnessError, certs, prometheus};
 use meshborder_filter::contract::header;
@@ -23,6 +26,39 @@ use crate::{curl, shown};
 pub struct ClientCert {
     cert: String,
     key: String,
+}
+
+/// The L4 pair the tour talks to.
+pub struct TcpTarget {
+    /// What is behind eu-west's database sidecar.
+    pub database: DatabaseKind,
+    /// Where it listens.
+    pub database_addr: SocketAddr,
+    /// The us-east database client's TCP sidecar.
+    pub us_east: SocketAddr,
+    /// The eu-central database client's TCP sidecar.
+    pub eu_central: SocketAddr,
+    /// eu-west's database sidecar's admin API.
+    pub admin: String,
+    /// Its log.
+    pub log: PathBuf,
+    /// Its access log.
+    pub access_log: PathBuf,
+}
+
+impl TcpTarget {
+    /// The addresses and files of a running TCP pair in front of `database`.
+    pub fn new(pair: &TcpPair, database: &Database) -> Result<Self, HarnessError> {
+        Ok(Self {
+            database: database.kind(),
+            database_addr: database.addr(),
+            us_east: pair.caller(&US_EAST_DB_CLIENT)?.listener,
+            eu_central: pair.caller(&EU_CENTRAL_DB_CLIENT)?.listener,
+            admin: pair.eu_west.envoy.admin_addr().to_string(),
+            log: pair.eu_west.envoy.log_path().to_path_buf(),
+            access_log: pair.eu_west.envoy.access_log_path().to_path_buf(),
+        })
+    }
 }
 
 /// What the tour talks to, and where it looks.
@@ -57,15 +93,18 @@ pub struct Target {
     pub gateway: String,
     /// The gateway's log.
     pub gateway_log: PathBuf,
+    /// The L4 pair.
+    pub tcp: TcpTarget,
 }
 
 impl Target {
-    /// The addresses and files of a running mesh, its auditing eu-west and the
-    /// gateway.
+    /// The addresses and files of a running mesh, its auditing eu-west, the
+    /// gateway and the L4 pair.
     pub fn new(
         mesh: &Mesh,
         audit: &EuWestSidecar,
         gateway: &Gateway,
+        tcp: TcpTarget,
     ) -> Result<Self, HarnessError> {
         let client = |identity: &certs::Identity| ClientCert {
             cert: shown(&identity.cert_path),
@@ -87,6 +126,7 @@ impl Target {
             eu_west_access_log: mesh.eu_west.envoy.access_log_path().to_path_buf(),
             gateway: gateway.listener.to_string(),
             gateway_log: gateway.envoy.log_path().to_path_buf(),
+            tcp,
         })
     }
 
@@ -144,7 +184,7 @@ type Step = fn(&Target, &mut Outcome) -> Result<(), String>;
 /// Runs every step; a failed curl counts as a surprise, not an abort.
 pub fn run(target: &Target) -> Outcome {
     let mut outcome = Outcome::default();
-    let steps: [(&str, Step); 8] = [
+    let steps: [(&str, Step); 9] = [
         (
             "1. Tagging: a request from us-east crosses to eu-west over mTLS, tagged with its source",
             tagging::tags,
@@ -176,6 +216,10 @@ pub fn run(target: &Target) -> Outcome {
         (
             "8. Identity from the certificate: a caller's tag cannot move it to another cluster",
             borders::certificate_bound,
+        ),
+        (
+            "9. L4: a database connection across the border is metered to the byte, or refused",
+            tcp::database,
         ),
     ];
     for (title, step) in steps {
@@ -232,6 +276,22 @@ pub fn invite(target: &Target) {
     for command in commands {
         println!("  {command}");
     }
+    if target.tcp.database == DatabaseKind::Postgres {
+        for (who, addr) in [
+            ("eu-central: answered", target.tcp.eu_central),
+            ("us-east: refused", target.tcp.us_east),
+        ] {
+            println!(
+                "  PGSSLMODE=disable psql -h {} -p {} -U postgres -c 'SELECT 1'    # {who}",
+                addr.ip(),
+                addr.port()
+            );
+        }
+    }
+    println!(
+        "  curl -sS http://{}/stats/prometheus | grep '^meshborder_'    # eu-west-tcp",
+        target.tcp.admin
+    );
     println!("Press Ctrl-C to stop.");
 }
 
