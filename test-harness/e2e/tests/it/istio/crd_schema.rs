@@ -271,6 +271,7 @@ fn kustomize_patch_files_are_recognised_and_left_to_the_built_output() {
     for patch in [
         "istio/overlays/us-east/sidecar-plugin.yaml",
         "istio/overlays/eu-west/gateway-plugin.yaml",
+        "istio/overlays/eu-west/sidecar-tcp-plugin.yaml",
     ] {
         let path = root
             .join(patch)

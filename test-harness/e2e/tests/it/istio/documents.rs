@@ -75,6 +75,12 @@ fn a_misspelt_field_is_refused_by_the_crd_schema_or_the_model_of_its_kind() {
             "mdoe",
         ),
         (
+            "base/wasmplugin-sidecar-tcp.yaml",
+            "/spec/match/0/ports/0",
+            "number",
+            "port",
+        ),
+        (
             "base/virtualservice.yaml",
             "/spec/http/0/match/0",
             "headers",
@@ -185,8 +191,8 @@ fn the_editor_schema_checks_plugin_config_against_the_filter_schema() {
         );
         modelines += 1;
     }
-    // The two WasmPlugins and the four overlay patches of them.
-    assert_eq!(modelines, 6, "every WasmPlugin file carries the modeline");
+    // The three WasmPlugins and the six overlay patches of them.
+    assert_eq!(modelines, 9, "every WasmPlugin file carries the modeline");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use super::support::crds;
 use super::support::files;
 use super::support::kustomize::{self, BUILDS, Module, OVERLAYS, Trust};
 use super::support::models::{self, Resource, all_of_kind};
-use super::support::shipped::{self, config, named};
+use super::support::shipped::{self, GATEWAY, SIDECAR, SIDECAR_TCP, config, named};
 use super::support::views::networking::{DestinationRule, VirtualService};
 use super::support::views::wasm_plugin::{SHA256_PLACEHOLDER, SOME_DIGEST, pinned};
 use meshborder_filter::contract::header::ROUTE_REGION;
@@ -136,7 +136,7 @@ fn each_overlay_sets_its_own_cluster_and_region_and_keeps_the_shared_tables() {
     for overlay in &OVERLAYS {
         let (dir, cluster, region) = (overlay.dir, overlay.cluster, overlay.region);
         let rendered = shipped::plugins_in_build(dir).unwrap();
-        for name in ["meshborder", "meshborder-gateway"] {
+        for name in [SIDECAR, SIDECAR_TCP, GATEWAY] {
             let plugin = named(&rendered, name).unwrap();
             assert_eq!(
                 config(plugin, "cluster"),
@@ -149,11 +149,12 @@ fn each_overlay_sets_its_own_cluster_and_region_and_keeps_the_shared_tables() {
                 "{dir} {name}"
             );
             // The patch merged into the base's configuration; it did not replace it.
-            // Only the certificate-bound overlays change whom the sidecars believe
-            // (tested below).
+            // Only the certificate-bound overlays change whom the HTTP sidecars
+            // believe (tested below); the TCP plugin believes certificates alone
+            // everywhere.
             let shared = named(&base, name).unwrap();
-            let mut keys = vec!["clusters", "regionGroups", "routing", "direction"];
-            if overlay.trust == Trust::SharedDomain {
+            let mut keys = vec!["layer", "clusters", "regionGroups", "routing", "direction"];
+            if overlay.trust == Trust::SharedDomain || name != SIDECAR {
                 keys.push("trustedPeers");
             }
             for key in keys {
@@ -206,12 +207,14 @@ fn a_trust_domain_overlay_changes_only_whom_the_sidecars_believe() {
             bound.dir, shared.dir
         );
         assert!(
-            config(
-                named(&plugins, "meshborder-gateway").unwrap(),
-                "trustedPeers"
-            )
-            .is_none(),
+            config(named(&plugins, GATEWAY).unwrap(), "trustedPeers").is_none(),
             "{}: a gateway believes no peer",
+            bound.dir
+        );
+        assert_eq!(
+            config(named(&plugins, SIDECAR_TCP).unwrap(), "trustedPeers"),
+            Some(peers),
+            "{}: the TCP plugin believes the certificates the HTTP plugin believes",
             bound.dir
         );
     }
@@ -222,11 +225,15 @@ fn residency_rules_with_one_name_are_the_same_in_every_overlay() {
     let mut rules: BTreeMap<String, Vec<(&str, Value)>> = BTreeMap::new();
     for overlay in OVERLAYS.iter().map(|overlay| overlay.dir) {
         let rendered = shipped::plugins_in_build(overlay).unwrap();
-        let listed = config(named(&rendered, "meshborder").unwrap(), "residency")
-            .and_then(|residency| residency.get("rules"))
-            .and_then(Value::as_array)
-            .unwrap_or_else(|| panic!("{overlay}: no residency rules"));
-        for rule in listed {
+        let rules_of = |name: &str| {
+            config(named(&rendered, name).unwrap(), "residency")
+                .and_then(|residency| residency.get("rules"))
+                .and_then(Value::as_array)
+                .cloned()
+        };
+        let http = rules_of(SIDECAR).unwrap_or_else(|| panic!("{overlay}: no residency rules"));
+        // Some clusters have no TCP rule (its port is only one cluster's database).
+        for rule in http.iter().chain(rules_of(SIDECAR_TCP).iter().flatten()) {
             let name = rule["name"].as_str().unwrap().to_owned();
             rules.entry(name).or_default().push((overlay, rule.clone()));
         }

@@ -2,25 +2,30 @@
 //! envoy-config/ uses, both proxyStatsMatcher variants keep the same stats, the
 //! bootstrap override reaches the pods that run the filter, and a real Envoy set up
 //! as Istio sets up a proxy (the override merged with `--config-yaml`, only our
-//! stats inclusion, no default tags), running a certificate-bound overlay on a node
-//! in a zone, shows every counter of the contract, under its name, with its labels,
-//! once a caller from another cluster and zone has sent it a request over mTLS.
+//! stats inclusion, no default tags), running a certificate-bound overlay's two
+//! sidecar plugins on a node in a zone, shows every counter of the contract, under
+//! its name, with its labels, once a caller from another cluster and zone has sent
+//! it a request and opened a TCP connection to it over mTLS.
 
 use std::collections::BTreeSet;
 
-use super::support::envoy::{self, INBOUND_LISTENER, InboundTls, LISTENER, Node};
+use super::support::envoy::{
+    self, INBOUND_LISTENER, INBOUND_TCP_LISTENER, InboundTls, LISTENER, Node,
+};
 use super::support::files;
 use super::support::kustomize::{self, Module, Trust};
 use super::support::models::all_of_kind;
 use super::support::models::k8s::ConfigMap;
 use super::support::proxy_stats;
-use super::support::shipped::{self, named};
+use super::support::shipped::{self, SIDECAR, SIDECAR_TCP, named};
 use super::support::stats_tags;
+use super::support::tcp::{self, EchoUpstream};
 use super::support::trust_domains;
 use crate::wasm::fixtures::{SPEC_CONFIG, TRUSTED_SAN, from_peer, get, node};
 use meshborder_e2e::certs::{ClientCert, EU_WEST_FRONTEND_ID, TestPki};
 use meshborder_e2e::client::Request;
 use meshborder_e2e::paths;
+use meshborder_e2e::poll;
 use meshborder_e2e::tls::TlsClient;
 use meshborder_filter::contract::header::{DENIED_BY, SOURCE_CLUSTER, SOURCE_ZONE};
 use meshborder_filter::contract::{label, metric, parse_stat_name, value};
@@ -192,7 +197,8 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
     let run_dir = paths::run_dir("istio-metrics").unwrap();
     let overlay = kustomize::overlay("us-east", Module::Image, Trust::PerClusterDomain).unwrap();
     let rendered = shipped::plugins_in_build(overlay.dir).unwrap();
-    let sidecar = named(&rendered, "meshborder").unwrap();
+    let sidecar = named(&rendered, SIDECAR).unwrap();
+    let sidecar_tcp = named(&rendered, SIDECAR_TCP).unwrap();
     let pki = TestPki::generate(&run_dir.join("certs")).unwrap();
     // The caller: eu-west's frontend, with the SPIFFE ID eu-west's Istio issues.
     let eu_west = trust_domains::of("eu-west").unwrap();
@@ -221,6 +227,10 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
         ca: &pki.ca_path,
     };
     envoy::add_inbound_mtls(&mut bootstrap, tls).unwrap();
+    // The TCP plugin on the inbound side of a TCP port, as Istio places a plugin
+    // of `type: NETWORK`, in front of a database that echoes.
+    let database = EchoUpstream::start().unwrap();
+    envoy::add_inbound_tcp_mtls(&mut bootstrap, sidecar_tcp, &wasm, tls, database.addr()).unwrap();
     let path = envoy::write_json(&run_dir, "istio-like.json", &bootstrap).unwrap();
     // The file ISTIO_BOOTSTRAP_OVERRIDE points at, passed to Envoy the way Istio's
     // istio-proxy container passes it.
@@ -245,14 +255,45 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
         .unwrap();
     assert_eq!(served.status, 200, "{}", served.text());
 
-    let text = proxy.admin_get("/stats/prometheus").unwrap();
+    // And a TCP connection from the same caller: its bytes one way and the echo the
+    // other, counted when it closes.
+    let payload = [5_u8; 1000];
+    let echoed = tcp::exchange(
+        proxy.listener_addr(INBOUND_TCP_LISTENER).unwrap(),
+        &pki,
+        pki.client(ClientCert::EuWest),
+        &payload,
+    )
+    .unwrap();
+    assert_eq!(echoed, payload);
+    let tcp_bytes = |direction: &str| {
+        let values = [
+            direction,
+            "eu-west",
+            "eu-west-1",
+            overlay.cluster,
+            overlay.region,
+        ];
+        let labels: Vec<(&str, &str)> = metric::XCLUSTER_TCP_BYTES
+            .labels
+            .iter()
+            .copied()
+            .zip(values)
+            .collect();
+        sample(metric::XCLUSTER_TCP_BYTES.prometheus, &labels, 1000)
+    };
+    let text = poll::until("the TCP connection's counters", || {
+        let text = proxy.admin_get("/stats/prometheus")?;
+        let counted = [value::RECEIVED, value::SENT]
+            .iter()
+            .all(|direction| text.lines().any(|line| line == tcp_bytes(direction)));
+        Ok(counted.then_some(text))
+    })
+    .unwrap();
     assert!(!text.contains("=.="), "a label was not extracted:\n{text}");
     let samples = proxy_stats::samples(&text, "meshborder").unwrap();
     let names: BTreeSet<&str> = samples.keys().map(String::as_str).collect();
-    let expected: BTreeSet<&str> = metric::HTTP
-        .iter()
-        .map(|metric| metric.prometheus)
-        .collect();
+    let expected: BTreeSet<&str> = metric::ALL.iter().map(|metric| metric.prometheus).collect();
     assert_eq!(
         names, expected,
         "the counters on /stats/prometheus:\n{text}"
@@ -297,6 +338,14 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
             1,
         ),
         sample(metric::XZONE_REQUESTS.prometheus, &zones, 1),
+        sample(
+            metric::XCLUSTER_TCP_CONNECTIONS.prometheus,
+            &[
+                (label::SOURCE_CLUSTER, "eu-west"),
+                (label::DESTINATION_CLUSTER, "us-east"),
+            ],
+            1,
+        ),
     ];
     for line in expected_lines {
         assert!(

@@ -2,19 +2,21 @@
 //! with their real labels, or series the recording rules record; and they hold
 //! what the contract asks for: a residency-denial alert, an unknown-source spike
 //! alert, a tag-mismatch alert, a price table seeded with $0.01/GB each way
-//! cross-zone and $0.09/GB cross-region, the cost of cross-cluster and of
-//! cross-zone traffic, and a dashboard with the views it names, on a templated data
-//! source, its panels side by side without overlapping.
+//! cross-zone and $0.09/GB cross-region, the cost of cross-cluster HTTP and TCP
+//! traffic (TCP priced by the very rules HTTP is) and of cross-zone traffic, and a
+//! dashboard with the views it names, on a templated data source, its panels side
+//! by side without overlapping.
 
 use meshborder_filter::contract::metric::{
     RESIDENCY_DECISIONS, TAG_MISMATCH, UNKNOWN_SOURCE, XCLUSTER_BYTES, XCLUSTER_REQUESTS,
-    XZONE_BYTES, XZONE_REQUESTS,
+    XCLUSTER_TCP_BYTES, XCLUSTER_TCP_CONNECTIONS, XZONE_BYTES, XZONE_REQUESTS,
 };
 use meshborder_filter::contract::{label, metric, value};
 use std::collections::BTreeSet;
 
 use super::support::monitoring::{self, all_rules, panel, panels, rule};
 use super::support::promql::{self, Uses};
+use super::support::views::prometheus_rule::PrometheusRule;
 
 #[test]
 fn every_expression_reads_only_what_the_filter_emits_or_the_rules_record() {
@@ -198,6 +200,77 @@ fn cross_zone_bytes_are_recorded_by_zone_pair_and_priced_as_cross_zone() {
     );
 }
 
+/// A recording rule as the comparison below reads it: the series, its labels and
+/// its expression.
+type Recorded = (String, Vec<(String, String)>, String);
+
+/// The recording rules of cross-cluster traffic whose series start with `prefix`,
+/// in order.
+fn cross_cluster_rules(rules: &PrometheusRule, prefix: &str) -> Vec<Recorded> {
+    all_rules(rules)
+        .filter_map(|rule| {
+            let record = rule.record.as_deref()?;
+            let rest = record.strip_prefix(prefix)?;
+            // The HTTP prefix `meshborder:xcluster_` also starts the TCP series.
+            (!rest.starts_with("tcp_")).then(|| {
+                let labels = rule.labels.iter().flatten();
+                (
+                    record.to_owned(),
+                    labels.map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    rule.expr.clone(),
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn cross_cluster_tcp_bytes_are_recorded_and_priced_by_the_rules_that_price_http() {
+    let rules = monitoring::rules().unwrap();
+    let http = cross_cluster_rules(&rules, "meshborder:xcluster_");
+    let tcp = cross_cluster_rules(&rules, "meshborder:xcluster_tcp_");
+    assert_eq!(
+        http.len(),
+        4,
+        "bytes, two kinds of transfer, cost: {http:#?}"
+    );
+    // The HTTP chain with the TCP counter and the TCP series in place of the HTTP
+    // ones, and nothing else changed: same pairs, same classification, same prices.
+    let to_tcp = |text: &str| {
+        text.replace(XCLUSTER_BYTES.prometheus, XCLUSTER_TCP_BYTES.prometheus)
+            .replace("meshborder:xcluster_", "meshborder:xcluster_tcp_")
+    };
+    let expected: Vec<Recorded> = http
+        .iter()
+        .map(|(record, labels, expr)| (to_tcp(record), labels.clone(), to_tcp(expr)))
+        .collect();
+    assert_eq!(tcp, expected);
+
+    let bytes = rule(&rules, "meshborder:xcluster_tcp_bytes:rate5m").unwrap();
+    let uses = promql::uses(&bytes.expr).unwrap();
+    assert_eq!(
+        uses.metrics,
+        BTreeSet::from([XCLUSTER_TCP_BYTES.prometheus.to_owned()])
+    );
+    assert!(
+        !uses.labels.contains(label::DIRECTION),
+        "both directions together: {}",
+        bytes.expr
+    );
+    let cost = rule(
+        &rules,
+        "meshborder:xcluster_tcp_transfer_usd_per_hour:rate5m",
+    )
+    .unwrap();
+    assert!(reads_the_summed_price(&cost.expr), "{}", cost.expr);
+    assert!(
+        promql::uses(&cost.expr)
+            .unwrap()
+            .metrics
+            .contains("meshborder:xcluster_tcp_transfer_bytes:rate5m")
+    );
+}
+
 #[test]
 fn alerts_watch_residency_denials_unknown_source_spikes_and_tag_mismatches() {
     let rules = monitoring::rules().unwrap();
@@ -291,8 +364,14 @@ fn the_dashboard_shows_its_views_on_a_templated_data_source() {
         label::SOURCE_ZONE,
         label::DESTINATION_ZONE,
     );
+    matrix_of(
+        "Cross-cluster TCP bytes: source × destination",
+        XCLUSTER_TCP_BYTES,
+        label::SOURCE_CLUSTER,
+        label::DESTINATION_CLUSTER,
+    );
 
-    let cost = uses_of("cost per region pair");
+    let cost = uses_of("Transfer cost per region pair");
     assert!(
         cost.metrics
             .contains("meshborder:xcluster_transfer_usd_per_hour:rate5m")
@@ -300,6 +379,16 @@ fn the_dashboard_shows_its_views_on_a_templated_data_source() {
     assert!(
         cost.labels.contains(label::SOURCE_REGION)
             && cost.labels.contains(label::DESTINATION_REGION)
+    );
+    let tcp_cost = uses_of("TCP transfer cost per region pair");
+    assert!(
+        tcp_cost
+            .metrics
+            .contains("meshborder:xcluster_tcp_transfer_usd_per_hour:rate5m")
+    );
+    assert!(
+        tcp_cost.labels.contains(label::SOURCE_REGION)
+            && tcp_cost.labels.contains(label::DESTINATION_REGION)
     );
     let zone_cost = uses_of("cost per zone pair");
     assert!(
@@ -319,6 +408,10 @@ fn the_dashboard_shows_its_views_on_a_templated_data_source() {
         (
             "Projected monthly cross-zone cost",
             "meshborder:xzone_transfer_usd_per_hour:rate5m",
+        ),
+        (
+            "Projected monthly cross-cluster TCP cost",
+            "meshborder:xcluster_tcp_transfer_usd_per_hour:rate5m",
         ),
     ] {
         assert!(uses_of(title).metrics.contains(recorded), "{title}");
@@ -345,6 +438,16 @@ fn the_dashboard_shows_its_views_on_a_templated_data_source() {
         uses_of("Cross-zone requests")
             .metrics
             .contains(XZONE_REQUESTS.prometheus)
+    );
+    let connections = uses_of("Cross-cluster TCP connections");
+    assert!(
+        connections
+            .metrics
+            .contains(XCLUSTER_TCP_CONNECTIONS.prometheus)
+    );
+    assert!(
+        connections.labels.contains(label::SOURCE_CLUSTER)
+            && connections.labels.contains(label::DESTINATION_CLUSTER)
     );
 }
 

@@ -4,14 +4,20 @@
 //! `--config-yaml`, which is how the istio-proxy container hands Envoy the file
 //! ISTIO_BOOTSTRAP_OVERRIDE names.
 //!
+//! A plugin of `type: NETWORK` runs as Istio runs it, as a network filter in front of
+//! `tcp_proxy` (`envoy.filters.network.wasm`), the others as HTTP filters.
+//!
 //! With [`add_inbound_mtls`] the proxy also has an INBOUND listener that requires a
-//! client certificate, as a sidecar's inbound side under Istio's STRICT mTLS.
+//! client certificate, as a sidecar's inbound side under Istio's STRICT mTLS; with
+//! [`add_inbound_tcp_mtls`], the same for a network plugin in front of a TCP
+//! upstream.
 //!
 //! `validate` runs `envoy --mode validate`, which loads the `.wasm` and runs the
 //! filter's `on_configure` on the configuration: a configuration the filter
 //! refuses fails it. `start` runs one (the harness's `Envoy`), which quits when dropped.
 
 use std::fs;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use meshborder_e2e::envoy::Envoy;
@@ -19,12 +25,21 @@ use serde_json::{Value, json};
 
 use super::Result;
 use super::files::shown;
-use super::views::wasm_plugin::WasmPlugin;
+use super::views::wasm_plugin::{PluginType, WasmPlugin};
 
 /// The name of the listener the bootstraps define.
 pub const LISTENER: &str = "outbound";
 /// The name of the mTLS listener [`add_inbound_mtls`] adds.
 pub const INBOUND_LISTENER: &str = "inbound";
+/// The name of the listener the bootstrap of a network plugin defines.
+pub const TCP_LISTENER: &str = "inbound_tcp_plain";
+/// The name of the mTLS listener [`add_inbound_tcp_mtls`] adds.
+pub const INBOUND_TCP_LISTENER: &str = "inbound_tcp";
+/// The cluster `tcp_proxy` sends a network plugin's connections to, in [`bootstrap`].
+pub const TCP_UPSTREAM: &str = "app";
+/// Where that cluster points: nothing listens there; `envoy --mode validate` and the
+/// tests that start such a proxy open no connection to it.
+const NO_UPSTREAM: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9);
 
 /// Who the proxy is: what Istio puts in the node metadata and locality.
 #[derive(Debug, Clone)]
@@ -96,15 +111,102 @@ fn failure_policy(plugin: &WasmPlugin) -> &'static str {
     }
 }
 
-/// A bootstrap with one OUTBOUND listener (as Istio marks a sidecar's outbound
-/// listeners and every gateway listener) running `plugin` in front of a direct
-/// 200 response. `stats_config`, when given, is the bootstrap's own.
+/// The wasm filter's `config`, as Istio writes it for `plugin`: its name, Istio's
+/// failure policy, the plugin configuration as a `StringValue`, and the module.
+/// Every plugin gets the same `vm_id` and module, so an HTTP and a network plugin
+/// of one proxy share one VM, as Istio's (which set no `vm_id`) do.
+fn wasm_config(plugin: &WasmPlugin, wasm: &Path) -> Result<Value> {
+    Ok(json!({
+        "name": plugin.metadata.name,
+        "failure_policy": failure_policy(plugin),
+        "configuration": {
+            "@type": "type.googleapis.com/google.protobuf.StringValue",
+            "value": plugin.plugin_config_json()?
+        },
+        "vm_config": {
+            "vm_id": "meshborder",
+            "runtime": "envoy.wasm.runtime.v8",
+            "code": { "local": { "filename": wasm } }
+        }
+    }))
+}
+
+/// A listener on a free loopback port.
+fn listener(name: &str, direction: &str, filters: Value) -> Value {
+    json!({
+        "name": name,
+        "traffic_direction": direction,
+        "address": { "socket_address": { "address": "127.0.0.1", "port_value": 0 } },
+        "filter_chains": [{ "filters": filters }]
+    })
+}
+
+/// The network filters of a plugin of `type: NETWORK`, as Istio builds an inbound
+/// TCP chain: the plugin, then `tcp_proxy` to `cluster`.
+fn tcp_filters(
+    plugin: &WasmPlugin,
+    wasm: &Path,
+    stat_prefix: &str,
+    cluster: &str,
+) -> Result<Value> {
+    Ok(json!([
+        {
+            "name": "meshborder",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm",
+                "config": wasm_config(plugin, wasm)?
+            }
+        },
+        {
+            "name": "envoy.filters.network.tcp_proxy",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+                "stat_prefix": stat_prefix,
+                "cluster": cluster
+            }
+        }
+    ]))
+}
+
+/// A static cluster of one endpoint.
+fn static_cluster(name: &str, upstream: SocketAddr) -> Value {
+    json!({
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": "1s",
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [{ "lb_endpoints": [{ "endpoint": { "address": { "socket_address": {
+                "address": upstream.ip().to_string(),
+                "port_value": upstream.port()
+            } } } }] }]
+        }
+    })
+}
+
+/// A bootstrap that runs `plugin` where Istio puts it. An HTTP plugin: one OUTBOUND
+/// listener [`LISTENER`] (as Istio marks a sidecar's outbound listeners and every
+/// gateway listener), the plugin in front of a direct 200 response. A network
+/// plugin: one INBOUND listener [`TCP_LISTENER`], the plugin in front of
+/// `tcp_proxy` to [`TCP_UPSTREAM`]. `stats_config`, when given, is the bootstrap's
+/// own.
 pub fn bootstrap(
     plugin: &WasmPlugin,
     node: &Node,
     wasm: &Path,
     stats_config: Option<Value>,
 ) -> Result<Value> {
+    let (listener, clusters) = match plugin.plugin_type() {
+        PluginType::Http => (http_listener(plugin, wasm)?, json!([])),
+        PluginType::Network => (
+            listener(
+                TCP_LISTENER,
+                "INBOUND",
+                tcp_filters(plugin, wasm, TCP_LISTENER, TCP_UPSTREAM)?,
+            ),
+            json!([static_cluster(TCP_UPSTREAM, NO_UPSTREAM)]),
+        ),
+    };
     let mut bootstrap = json!({
         "node": {
             "id": "sidecar~10.0.0.1~app.shop~shop.svc.cluster.local",
@@ -113,54 +215,105 @@ pub fn bootstrap(
             "locality": node.locality()
         },
         "admin": { "address": { "socket_address": { "address": "127.0.0.1", "port_value": 0 } } },
-        "static_resources": { "listeners": [{
-            "name": LISTENER,
-            "traffic_direction": "OUTBOUND",
-            "address": { "socket_address": { "address": "127.0.0.1", "port_value": 0 } },
-            "filter_chains": [{ "filters": [{
-                "name": "envoy.filters.network.http_connection_manager",
-                "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-                    "stat_prefix": LISTENER,
-                    "route_config": { "virtual_hosts": [{
-                        "name": "all",
-                        "domains": ["*"],
-                        "routes": [{ "match": { "prefix": "/" },
-                                     "direct_response": { "status": 200, "body": { "inline_string": "served" } } }]
-                    }] },
-                    "http_filters": [
-                        {
-                            "name": "meshborder",
-                            "typed_config": {
-                                "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-                                "config": {
-                                    "name": plugin.metadata.name,
-                                    "failure_policy": failure_policy(plugin),
-                                    "configuration": {
-                                        "@type": "type.googleapis.com/google.protobuf.StringValue",
-                                        "value": plugin.plugin_config_json()?
-                                    },
-                                    "vm_config": {
-                                        "vm_id": "meshborder",
-                                        "runtime": "envoy.wasm.runtime.v8",
-                                        "code": { "local": { "filename": wasm } }
-                                    }
-                                }
-                            }
-                        },
-                        {
-                            "name": "envoy.filters.http.router",
-                            "typed_config": { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" }
-                        }
-                    ]
-                }
-            }] }]
-        }] }
+        "static_resources": { "listeners": [listener], "clusters": clusters }
     });
     if let (Some(stats), Some(root)) = (stats_config, bootstrap.as_object_mut()) {
         root.insert("stats_config".to_owned(), stats);
     }
     Ok(bootstrap)
+}
+
+/// The OUTBOUND listener [`LISTENER`] running the HTTP plugin `plugin` in front of a
+/// direct 200 response.
+fn http_listener(plugin: &WasmPlugin, wasm: &Path) -> Result<Value> {
+    Ok(listener(
+        LISTENER,
+        "OUTBOUND",
+        json!([{
+            "name": "envoy.filters.network.http_connection_manager",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                "stat_prefix": LISTENER,
+                "route_config": { "virtual_hosts": [{
+                    "name": "all",
+                    "domains": ["*"],
+                    "routes": [{ "match": { "prefix": "/" },
+                                 "direct_response": { "status": 200, "body": { "inline_string": "served" } } }]
+                }] },
+                "http_filters": [
+                    {
+                        "name": "meshborder",
+                        "typed_config": {
+                            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+                            "config": wasm_config(plugin, wasm)?
+                        }
+                    },
+                    {
+                        "name": "envoy.filters.http.router",
+                        "typed_config": { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" }
+                    }
+                ]
+            }
+        }]),
+    ))
+}
+
+/// The mTLS transport socket of an inbound listener: `tls`'s certificate, and a
+/// client certificate that its CA signed required.
+fn inbound_tls(tls: InboundTls<'_>) -> Value {
+    json!({
+        "name": "envoy.transport_sockets.tls",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+            "require_client_certificate": true,
+            "common_tls_context": {
+                "tls_certificates": [{
+                    "certificate_chain": { "filename": tls.cert },
+                    "private_key": { "filename": tls.key }
+                }],
+                "validation_context": { "trusted_ca": { "filename": tls.ca } }
+            }
+        }
+    })
+}
+
+/// Adds to `bootstrap` (from [`bootstrap`]) the listener [`INBOUND_TCP_LISTENER`]:
+/// marked INBOUND, requiring a client certificate the CA of `tls` signed, and
+/// running the network plugin `plugin` in front of `tcp_proxy` to `upstream`, as
+/// Istio builds a sidecar's inbound TCP chain under STRICT mTLS.
+pub fn add_inbound_tcp_mtls(
+    bootstrap: &mut Value,
+    plugin: &WasmPlugin,
+    wasm: &Path,
+    tls: InboundTls<'_>,
+    upstream: SocketAddr,
+) -> Result<()> {
+    if plugin.plugin_type() != PluginType::Network {
+        return Err(format!("{} is not a network plugin", plugin.id()));
+    }
+    let cluster = "inbound_tcp_upstream";
+    let mut inbound = listener(
+        INBOUND_TCP_LISTENER,
+        "INBOUND",
+        tcp_filters(plugin, wasm, INBOUND_TCP_LISTENER, cluster)?,
+    );
+    inbound["filter_chains"][0]["transport_socket"] = inbound_tls(tls);
+    let resources = bootstrap
+        .pointer_mut("/static_resources")
+        .and_then(Value::as_object_mut)
+        .ok_or("the bootstrap has no static resources")?;
+    for (key, added) in [
+        ("listeners", inbound),
+        ("clusters", static_cluster(cluster, upstream)),
+    ] {
+        resources
+            .entry(key)
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .ok_or_else(|| format!("the bootstrap's `{key}` is not a list"))?
+            .push(added);
+    }
+    Ok(())
 }
 
 /// Adds to `bootstrap` (from [`bootstrap`]) the listener [`INBOUND_LISTENER`]:
@@ -182,23 +335,7 @@ pub fn add_inbound_mtls(bootstrap: &mut Value, tls: InboundTls<'_>) -> Result<()
         .pointer_mut("/filter_chains/0")
         .and_then(Value::as_object_mut)
         .ok_or("the listener has no filter chain")?;
-    chain.insert(
-        "transport_socket".to_owned(),
-        json!({
-            "name": "envoy.transport_sockets.tls",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
-                "require_client_certificate": true,
-                "common_tls_context": {
-                    "tls_certificates": [{
-                        "certificate_chain": { "filename": tls.cert },
-                        "private_key": { "filename": tls.key }
-                    }],
-                    "validation_context": { "trusted_ca": { "filename": tls.ca } }
-                }
-            }
-        }),
-    );
+    chain.insert("transport_socket".to_owned(), inbound_tls(tls));
     if let Some(manager) = inbound.pointer_mut("/filter_chains/0/filters/0/typed_config") {
         manager["stat_prefix"] = Value::from(INBOUND_LISTENER);
     }

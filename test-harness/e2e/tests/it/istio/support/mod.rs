@@ -1,8 +1,9 @@
 //! Shared support for the tests of `istio/`: where its files are and how they load,
 //! the CRD schemas that check Istio's resources (and models of the kinds they do not
 //! cover), typed views of the fields the tests read, and the real tools that check
-//! the rest: kustomize, Envoy with the built filter, and a PromQL parser; and each
-//! cluster's trust domain, for certificate-bound identity.
+//! the rest: kustomize, Envoy with the built filter (and a TCP upstream and mTLS
+//! client for its network plugin), and a PromQL parser; and each cluster's trust
+//! domain, for certificate-bound identity.
 //!
 //! Failures are `Err(String)` messages that name the file and what is wrong; the
 //! tests unwrap them.
@@ -23,6 +24,7 @@ pub mod promql;
 pub mod proxy_stats;
 pub mod shipped;
 pub mod stats_tags;
+pub mod tcp;
 pub mod trust_domains;
 pub mod views;
 

@@ -75,10 +75,15 @@ pub fn panels(dashboard: &Value) -> Result<Vec<Panel<'_>>> {
         .collect()
 }
 
-/// The panel whose title contains `part`.
+/// The one panel whose title contains `part`.
 pub fn panel<'a, 'b>(panels: &'a [Panel<'b>], part: &str) -> Result<&'a Panel<'b>> {
-    panels
-        .iter()
-        .find(|panel| panel.title.contains(part))
-        .ok_or_else(|| format!("no panel titled …{part}…"))
+    let mut found = panels.iter().filter(|panel| panel.title.contains(part));
+    match (found.next(), found.next()) {
+        (Some(panel), None) => Ok(panel),
+        (None, _) => Err(format!("no panel titled …{part}…")),
+        (Some(first), Some(second)) => Err(format!(
+            "two panels titled …{part}…: `{}` and `{}`",
+            first.title, second.title
+        )),
+    }
 }

@@ -9,6 +9,13 @@ use super::kustomize::{self, BUILDS};
 use super::models::{self, all_of_kind, typed};
 use super::views::wasm_plugin::WasmPlugin;
 
+/// The sidecars' HTTP plugin (base/wasmplugin-sidecar.yaml).
+pub const SIDECAR: &str = "meshborder";
+/// The sidecars' TCP plugin (base/wasmplugin-sidecar-tcp.yaml).
+pub const SIDECAR_TCP: &str = "meshborder-tcp";
+/// The ingress gateway's plugin (base/wasmplugin-gateway.yaml).
+pub const GATEWAY: &str = "meshborder-gateway";
+
 /// The complete WasmPlugins in istio/'s files (patches, which have no `url`, are
 /// left out), with the file each is in.
 pub fn plugins_in_files() -> Result<Vec<(String, WasmPlugin)>> {

@@ -53,6 +53,9 @@ pub struct WasmPluginSpec {
     pub phase: Option<String>,
     /// `FAIL_CLOSE`, `FAIL_OPEN` or `FAIL_RELOAD`.
     pub fail_strategy: Option<String>,
+    /// `HTTP` (Istio's default) or `NETWORK`.
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
     /// The traffic it applies to.
     #[serde(rename = "match")]
     pub match_: Option<Vec<TrafficSelector>>,
@@ -71,6 +74,24 @@ pub struct WorkloadSelector {
 pub struct TrafficSelector {
     /// `CLIENT`, `SERVER` or `CLIENT_AND_SERVER`.
     pub mode: Option<String>,
+    /// The ports it is limited to; none means every port.
+    pub ports: Option<Vec<PortSelector>>,
+}
+
+/// One port of a `match` entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PortSelector {
+    /// The port number.
+    pub number: u16,
+}
+
+/// Which filter chain Istio puts a plugin in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginType {
+    /// An HTTP filter (`type: HTTP`, or no type: Istio's default).
+    Http,
+    /// A network filter (`type: NETWORK`), in front of `tcp_proxy`.
+    Network,
 }
 
 impl WasmPlugin {
@@ -90,6 +111,25 @@ impl WasmPlugin {
             .iter()
             .flatten()
             .map(|selector| selector.mode.as_deref())
+            .collect()
+    }
+
+    /// Which filter chain Istio puts it in.
+    pub fn plugin_type(&self) -> PluginType {
+        match self.spec.type_.as_deref() {
+            Some("NETWORK") => PluginType::Network,
+            _ => PluginType::Http,
+        }
+    }
+
+    /// The ports of every `match` entry.
+    pub fn match_ports(&self) -> Vec<u16> {
+        self.spec
+            .match_
+            .iter()
+            .flatten()
+            .flat_map(|selector| selector.ports.iter().flatten())
+            .map(|port| port.number)
             .collect()
     }
 
