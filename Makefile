@@ -210,7 +210,9 @@ image: build
 # in turn; then every request, refusal, byte and the memory are checked. Then the
 # config storm: STORM_PUSHES (default 600) good configs pushed to one Envoy under a
 # request loop, with meshborder and with the no-op filter (make build builds both),
-# and the memory each push keeps. The logs stay in target/meshborder-soak/, and the
+# and the memory each push keeps. Then TCP_SECONDS (default 60) of long-lived
+# PostgreSQL connections through the TCP pair, their counters against tcp_proxy's
+# access log and eu-west's memory. The logs stay in target/meshborder-soak/, and the
 # report in SOAK.md. make test runs a 10 s soak (test-harness/e2e/tests/it/envoy/soak.rs)
 # and a 400-push storm (config_storm.rs there). The soak needs oha: setup-oha
 # installs it into .tools/ with cargo, no root needed (a few minutes, once).
@@ -220,6 +222,7 @@ export MESHBORDER_OHA := $(OHA)
 SOAK_SECONDS ?= 60
 SOAK_RATE ?= 2000
 STORM_PUSHES ?= 600
+TCP_SECONDS ?= 60
 
 .PHONY: setup-oha soak
 
@@ -233,9 +236,10 @@ setup-oha:
 	  "$(OHA)" --version | grep -qx "oha $(OHA_VERSION)"; \
 	fi
 
-soak: setup-rust setup-envoy setup-oha build
+soak: setup-rust setup-envoy setup-oha setup-postgres build
 	cargo run --quiet -p meshborder-e2e --bin meshborder-soak -- \
-	  --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE) --storm-pushes $(STORM_PUSHES)
+	  --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE) --storm-pushes $(STORM_PUSHES) \
+	  --tcp-seconds $(TCP_SECONDS)
 
 # Benchmarks (make bench): bare Envoy, a no-op wasm filter, meshborder and
 # an equivalent Lua filter in one run of interleaved rounds (Envoy 1.40 with one

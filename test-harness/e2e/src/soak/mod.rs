@@ -11,6 +11,9 @@
 //!   request and response, and no counter fell at a swap;
 //! - Envoy's memory and its wasm VMs' linear memory stay flat after warm-up.
 //!
+//! [`TcpPhase`] is the same for L4: long-lived PostgreSQL connections through the
+//! TCP pair, their counters against tcp_proxy's access log, and memory.
+//!
 //! [`run`] does it and returns a [`SoakReport`] with the figures and each check;
 //! the `meshborder-soak` binary (`make soak`) and a short test both use it.
 
@@ -20,6 +23,7 @@ mod load;
 mod memory;
 mod report;
 mod run;
+mod tcp_phase;
 mod verdict;
 
 use std::path::PathBuf;
@@ -31,6 +35,7 @@ pub use load::{LoadShape, LoadSummary, OHA_ENV, oha_binary};
 pub use memory::{MemorySample, WasmMemory};
 pub use report::{Check, MemoryTrend, SoakReport, SwapTally, Tolerance};
 pub use run::run;
+pub use tcp_phase::TcpPhase;
 
 /// How to soak.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -115,7 +115,8 @@ pub struct MemoryTrend {
 }
 
 impl MemoryTrend {
-    fn of(samples: &[MemorySample]) -> Option<Self> {
+    /// The trend of `samples`, the first of them warm; `None` without a sample.
+    pub(super) fn of(samples: &[MemorySample]) -> Option<Self> {
         let (warm, end) = (*samples.first()?, *samples.last()?);
         let peak = |value: fn(&MemorySample) -> u64| samples.iter().map(value).max();
         Some(Self {

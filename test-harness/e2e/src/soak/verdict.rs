@@ -159,7 +159,8 @@ fn memory_check(name: &'static str, report: &SoakReport, trend: Option<MemoryTre
     }
 }
 
-fn describe(trend: &MemoryTrend) -> String {
+/// One Envoy's memory trend, as the report prints it.
+pub(super) fn describe(trend: &MemoryTrend) -> String {
     let mib = |bytes: u64| format!("{:.2} MiB", bytes as f64 / MIB);
     format!(
         "resident {} -> {} (peak {}), tcmalloc allocated {} -> {} (peak {}), \

@@ -4,7 +4,8 @@
 //! filter refuses and one it accepts. Then the config storm: hundreds of good
 //! configs pushed one after the other under a request loop, with meshborder and
 //! with the no-op filter, and the memory each push keeps. Prints the figures and
-//! every check, and writes them to SOAK.md (`--report`) with the machine they were
+//! every check. Then TCP: long-lived PostgreSQL connections through the TCP pair,
+//! their counters against tcp_proxy's access log, and memory. It writes them all to SOAK.md (`--report`) with the machine they were
 //! measured on; exits 0 when all pass, 1 when one fails, 2 when a phase could not
 //! run.
 //!
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use meshborder_e2e::machine::{self, Machine};
-use meshborder_e2e::soak::{self, SoakOptions, SoakReport};
+use meshborder_e2e::soak::{self, SoakOptions, SoakReport, TcpPhase};
 use meshborder_e2e::storm::StormPhase;
 use meshborder_e2e::{HarnessError, paths};
 
@@ -43,6 +44,12 @@ struct Cli {
     /// Config pushes measured in each storm, after its warm-up.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(50..=20000))]
     storm_pushes: u32,
+    /// How long the TCP phase holds its connections open, in seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(15..=3600))]
+    tcp_seconds: u64,
+    /// Long-lived connections in the TCP phase.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    tcp_connections: u64,
     /// Where the configs, logs and oha's output go (emptied first).
     #[arg(long, value_name = "DIR")]
     run_dir: Option<PathBuf>,
@@ -100,13 +107,30 @@ fn main() -> ExitCode {
         }
     };
     print!("{storms}");
-    let command = cli_line(&options, cli.storm_pushes);
-    if let Err(e) = write_report(&report_file, &machine, &command, &report, &storms) {
+    println!(
+        "meshborder-soak: {} long-lived TCP connections for {} s",
+        cli.tcp_connections, cli.tcp_seconds
+    );
+    let tcp = match TcpPhase::run(
+        Duration::from_secs(cli.tcp_seconds),
+        usize::try_from(cli.tcp_connections).unwrap_or(1),
+        (Duration::from_secs(cli.tcp_seconds) / 6).max(Duration::from_secs(5)),
+        &options.run_dir.join("tcp"),
+    ) {
+        Ok(tcp) => tcp,
+        Err(e) => {
+            eprintln!("meshborder-soak: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    print!("{tcp}");
+    let command = cli_line(&options, cli.storm_pushes, cli.tcp_seconds);
+    if let Err(e) = write_report(&report_file, &machine, &command, &report, &storms, &tcp) {
         eprintln!("meshborder-soak: {e}");
         return ExitCode::from(2);
     }
     println!("report written to {}", report_file.display());
-    if report.passed() && storms.passed() {
+    if report.passed() && storms.passed() && tcp.passed() {
         println!("soak passed");
         ExitCode::SUCCESS
     } else {
@@ -116,9 +140,9 @@ fn main() -> ExitCode {
 }
 
 /// The command that reproduces the run.
-fn cli_line(options: &SoakOptions, storm_pushes: u32) -> String {
+fn cli_line(options: &SoakOptions, storm_pushes: u32, tcp_seconds: u64) -> String {
     format!(
-        "make soak SOAK_SECONDS={} SOAK_RATE={} STORM_PUSHES={storm_pushes}",
+        "make soak SOAK_SECONDS={} SOAK_RATE={} STORM_PUSHES={storm_pushes} TCP_SECONDS={tcp_seconds}",
         options.load.duration.as_secs(),
         options.load.rate
     )
@@ -132,8 +156,9 @@ fn write_report(
     command: &str,
     report: &SoakReport,
     storms: &StormPhase,
+    tcp: &TcpPhase,
 ) -> Result<(), HarnessError> {
-    let verdict = if report.passed() && storms.passed() {
+    let verdict = if report.passed() && storms.passed() && tcp.passed() {
         "passed"
     } else {
         "FAILED"
@@ -151,7 +176,12 @@ fn write_report(
          memory kept per push is the least-squares slope of Envoy's heap (tcmalloc's \
          allocated bytes) plus the wasm VMs' linear memory, sampled every {every} \
          pushes after {warmup} of warm-up.\n\n\
-         ```text\n{storms}```\n",
+         ```text\n{storms}```\n\n\
+         ## Long-lived TCP connections\n\n\
+         PostgreSQL connections from eu-central held open through the TCP pair \
+         (eu-central's outbound TCP sidecar, mTLS, eu-west's inbound sidecar with the \
+         filter as a network filter before tcp_proxy), a query a second each.\n\n\
+         ```text\n{tcp}```\n",
         every = storms.kept.options.sample_every,
         warmup = storms.kept.options.warmup,
         date = machine.date,
