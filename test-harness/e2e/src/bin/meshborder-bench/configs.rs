@@ -1,5 +1,8 @@
-//! The four configs compared, each an Envoy rendered from `bench/envoy/bench.yaml`
-//! with its own filters, started with one worker and pinned to one core.
+//! The configs compared, each an Envoy started with one worker and pinned to one
+//! core: for the HTTP runs, the four rendered from `bench/envoy/bench.yaml` with
+//! their own HTTP filters; for the TCP runs, bare, no-op and meshborder rendered
+//! from `bench/envoy/tcp.yaml` with their own network filters before `tcp_proxy`
+//! (meshborder with `bench/envoy/tcp-plugin.json`).
 
 use std::fs;
 use std::net::SocketAddr;
@@ -60,6 +63,11 @@ impl Config {
     pub fn filters(self) -> bool {
         matches!(self, Self::Meshborder | Self::Lua | Self::Variant(_))
     }
+
+    /// Whether it is a build of meshborder, which meters TCP connections.
+    pub fn meters_tcp(self) -> bool {
+        matches!(self, Self::Meshborder | Self::Variant(_))
+    }
 }
 
 /// The `.wasm` files the configs load.
@@ -86,7 +94,36 @@ impl Artifacts {
         configs.extend((0..self.variants.len()).map(Config::Variant));
         configs
     }
+
+    /// The configs of the TCP runs: the lineup but Lua, which has no network filter.
+    pub fn tcp_lineup(&self) -> Vec<Config> {
+        self.lineup()
+            .into_iter()
+            .filter(|&config| config != Config::Lua)
+            .collect()
+    }
 }
+
+/// A bootstrap template of `bench/envoy/` and the name of the include that stands
+/// for a config's own filters: `{{include:FILTERS.yaml}}` is `FILTERS-SLUG.yaml`.
+#[derive(Debug, Clone, Copy)]
+struct Template {
+    file: &'static str,
+    filters: &'static str,
+}
+
+/// The HTTP runs' Envoy.
+const HTTP: Template = Template {
+    file: "bench.yaml",
+    filters: "filters",
+};
+/// The TCP runs' Envoy.
+const TCP: Template = Template {
+    file: "tcp.yaml",
+    filters: "tcp-filters",
+};
+/// The listener of [`TCP`].
+const TCP_LISTENER: &str = "tcp";
 
 /// A started config: its Envoy and the addresses of its two listeners.
 #[derive(Debug)]
@@ -99,6 +136,17 @@ pub struct Running {
     pub direct: SocketAddr,
     /// The listener proxying to the upstream.
     pub proxied: SocketAddr,
+}
+
+/// A started TCP config: its Envoy and the address of its `tcp_proxy` listener.
+#[derive(Debug)]
+pub struct TcpRunning {
+    /// Which config.
+    pub config: Config,
+    /// Its Envoy.
+    pub envoy: Envoy,
+    /// The listener in front of the bulk upstream.
+    pub listener: SocketAddr,
 }
 
 /// Renders and starts every config, each Envoy pinned to `core`.
@@ -126,24 +174,14 @@ pub fn start_all(
         .lineup()
         .into_iter()
         .map(|config| {
-            let dir = run_dir.join(config.slug());
-            paths::fresh_dir(&dir)?;
-            let file = dir.join("envoy.yaml");
-            let values = match config {
-                Config::Variant(n) => {
-                    let wasm = artifacts
-                        .variants
-                        .get(n)
-                        .map(|(_, path)| path.display().to_string());
-                    values
-                        .clone()
-                        .set("meshborder_wasm", wasm.unwrap_or_default())
-                }
-                _ => values.clone(),
-            };
-            write(&file, &render_config(config, &values)?)?;
-            let envoy = Envoy::start(&file, &dir)?;
-            machine::pin(envoy.pid(), core)?;
+            let envoy = start_one(
+                HTTP,
+                config,
+                artifacts,
+                &values,
+                &run_dir.join(config.slug()),
+                core,
+            )?;
             Ok(Running {
                 config,
                 direct: envoy.listener_addr("direct")?,
@@ -154,32 +192,99 @@ pub fn start_all(
         .collect()
 }
 
+/// Renders and starts the TCP configs (every config but Lua), each Envoy pinned to
+/// `core`, in front of the bulk upstream at `upstream`.
+pub fn start_tcp(
+    artifacts: &Artifacts,
+    upstream: SocketAddr,
+    run_dir: &Path,
+    core: usize,
+) -> Result<Vec<TcpRunning>> {
+    let values = Values::new()
+        .set("upstream_port", upstream.port())
+        .set("noop_wasm", artifacts.noop.display())
+        .set("meshborder_wasm", artifacts.meshborder.display());
+    artifacts
+        .tcp_lineup()
+        .into_iter()
+        .map(|config| {
+            let dir = run_dir.join(format!("tcp-{}", config.slug()));
+            let envoy = start_one(TCP, config, artifacts, &values, &dir, core)?;
+            Ok(TcpRunning {
+                config,
+                listener: envoy.listener_addr(TCP_LISTENER)?,
+                envoy,
+            })
+        })
+        .collect()
+}
+
+/// Renders `template` for `config` into a fresh `dir` and starts its Envoy there,
+/// pinned to `core`.
+fn start_one(
+    template: Template,
+    config: Config,
+    artifacts: &Artifacts,
+    values: &Values,
+    dir: &Path,
+    core: usize,
+) -> Result<Envoy> {
+    paths::fresh_dir(dir)?;
+    let file = dir.join("envoy.yaml");
+    let values = match config {
+        Config::Variant(n) => {
+            let wasm = artifacts
+                .variants
+                .get(n)
+                .map(|(_, path)| path.display().to_string());
+            values
+                .clone()
+                .set("meshborder_wasm", wasm.unwrap_or_default())
+        }
+        _ => values.clone(),
+    };
+    write(&file, &render_config(template, config, &values)?)?;
+    let envoy = Envoy::start(&file, dir)?;
+    machine::pin(envoy.pid(), core)?;
+    Ok(envoy)
+}
+
 fn bench_dir() -> PathBuf {
     paths::workspace_root().join("bench/envoy")
 }
 
-/// `bench.yaml` with `filters.yaml` standing for the config's own filters file.
-fn render_config(config: Config, values: &Values) -> Result<String> {
+/// `template` with its filters include standing for the config's own filters file,
+/// which may include JSON files of `bench/envoy/` (`{{json:tcp-plugin.json}}`);
+/// any other include is one of `envoy-config/include/`, shared with every template
+/// (`{{include:stats-tags.yaml}}`).
+fn render_config(template: Template, config: Config, values: &Values) -> Result<String> {
     let dir = bench_dir();
-    let template = "bench.yaml";
     let slug = match config {
         Config::Variant(_) => Config::Meshborder.slug(),
         _ => config.slug(),
     };
-    let filters = format!("filters-{slug}.yaml");
-    let text = read(&dir.join(template))?;
-    render::render_text(template, &text, values, &|file| {
-        let name = if file == "include/filters.yaml" {
+    let shared = format!("{}/", render::INCLUDE_DIR);
+    let placeholder = format!("{shared}{}.yaml", template.filters);
+    let filters = format!("{}-{slug}.yaml", template.filters);
+    let text = read(&dir.join(template.file))?;
+    render::render_text(template.file, &text, values, &|file| {
+        let name = if file == placeholder {
             filters.as_str()
+        } else if file.starts_with(&shared) {
+            return read(&paths::config_dir().join(file));
         } else {
             file
         };
         let text = read(&dir.join(name))?;
         render::render_text(name, &text, values, &|nested| {
-            Err(HarnessError::Render {
-                template: name.to_owned(),
-                reason: format!("`{nested}`: a filters file includes nothing"),
-            })
+            if nested.ends_with(".json") {
+                read(&dir.join(nested))
+            } else {
+                Err(HarnessError::Render {
+                    template: name.to_owned(),
+                    reason: format!("`{nested}`: a filters file includes only JSON files"),
+                })
+            }
         })
     })
 }

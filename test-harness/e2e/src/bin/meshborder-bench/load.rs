@@ -1,16 +1,27 @@
-//! The load generator: wrk (Debian's package) when it is installed, else oha (which
-//! `make setup` puts in .tools/), pinned to its own core, a fixed number of
-//! keep-alive connections, for a fixed time; its report parsed into requests per
-//! second and latency percentiles.
+//! The load generators.
+//!
+//! - HTTP: wrk (Debian's package) when it is installed, else oha (which `make setup`
+//!   puts in .tools/), pinned to its own core, a fixed number of keep-alive
+//!   connections, for a fixed time; its report parsed into requests per second and
+//!   latency percentiles.
+//! - TCP: [`transfer`], one bulk transfer over one connection with the bulk
+//!   upstream (`upstream::start_bulk`), timed end to end, on the bench's own core.
 
-use std::net::SocketAddr;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use meshborder_e2e::soak::oha_binary;
 use meshborder_e2e::workload::WorkloadRequest;
 use meshborder_e2e::{HarnessError, Result};
 use serde_json::Value;
+
+use crate::upstream::{BULK_CHUNK, Flow};
+
+/// How long a TCP transfer may wait on a read or a write before it fails.
+const TRANSFER_STALL: Duration = Duration::from_secs(30);
 
 /// What one run measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -129,6 +140,62 @@ fn unreadable(
             out.status,
             String::from_utf8_lossy(&out.stderr)
         ),
+    }
+}
+
+/// Moves `bytes` through `addr` to or from the bulk upstream, one way per `flow`,
+/// and returns how long it took, from before the connect to the last byte: for an
+/// upload, the upstream's answer that it read them all; for a download, the close
+/// after the last byte. A short count is an error.
+pub fn transfer(addr: SocketAddr, flow: Flow, bytes: u64) -> Result<Duration> {
+    let context = || format!("a TCP transfer {} through {addr}", flow.name());
+    let started = Instant::now();
+    let moved = move_bytes(addr, flow, bytes).map_err(|e| HarnessError::io(context(), e))?;
+    let elapsed = started.elapsed();
+    if moved != bytes {
+        return Err(HarnessError::io(
+            context(),
+            io::Error::new(
+                ErrorKind::UnexpectedEof,
+                format!("{moved} of {bytes} bytes arrived"),
+            ),
+        ));
+    }
+    Ok(elapsed)
+}
+
+/// The caller's end of [`transfer`]: how many bytes the other end got.
+fn move_bytes(addr: SocketAddr, flow: Flow, bytes: u64) -> io::Result<u64> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(TRANSFER_STALL))?;
+    stream.set_write_timeout(Some(TRANSFER_STALL))?;
+    stream.set_nodelay(true)?;
+    stream.write_all(&flow.header(bytes))?;
+    let mut buffer = vec![0_u8; BULK_CHUNK];
+    match flow {
+        Flow::Upload => {
+            let mut left = bytes;
+            while left > 0 {
+                let n = usize::try_from(left).map_or(BULK_CHUNK, |left| left.min(BULK_CHUNK));
+                stream.write_all(buffer.get(..n).unwrap_or_default())?;
+                left -= n as u64;
+            }
+            stream.shutdown(Shutdown::Write)?;
+            let mut answer = [0; 8];
+            stream.read_exact(&mut answer)?;
+            Ok(u64::from_le_bytes(answer))
+        }
+        Flow::Download => {
+            let mut read: u64 = 0;
+            loop {
+                match stream.read(&mut buffer) {
+                    Ok(0) => return Ok(read),
+                    Ok(n) => read += n as u64,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
     }
 }
 

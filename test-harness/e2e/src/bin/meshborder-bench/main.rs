@@ -1,5 +1,6 @@
 //! `meshborder-bench` (run by `make bench`): measures meshborder against bare Envoy,
-//! a no-op wasm filter and an equivalent Lua filter, and writes BENCHMARKS.md.
+//! a no-op wasm filter and an equivalent Lua filter, as HTTP filters, and against
+//! bare Envoy and the no-op as network filters; writes BENCHMARKS.md.
 //!
 //! 1. The deterministic figures, on the harness's wasm host: `.wasm` sizes, fuel
 //!    per request at 10 to 10,000 rules and hosts, and the linear memory over a
@@ -8,6 +9,10 @@
 //!    to one core, wrk pinned to the other, on 127.0.0.1 only; every case (answered
 //!    by `direct_response` or proxied to a loopback upstream, times the tag-only,
 //!    denied and routed requests) in interleaved rounds.
+//! 3. TCP throughput in Envoy 1.40: the same pinning, one Envoy per TCP config
+//!    (bare, no-op, meshborder with a `tcp` config), a bulk transfer of
+//!    `--tcp-bytes` each way through `tcp_proxy` per run, in interleaved rounds.
+//!    `--tcp-only` runs this part alone and prints its figures.
 //!
 //! It takes a few minutes. Nothing else heavy should run meanwhile: the load
 //! average before and after is written down with the figures.
@@ -21,7 +26,7 @@ mod upstream;
 
 use std::error::Error;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -31,7 +36,7 @@ use meshborder_e2e::{HarnessError, paths};
 
 use crate::configs::Artifacts;
 use crate::load::LoadSettings;
-use crate::report::RunShape;
+use crate::report::{Figures, RunShape};
 
 /// The bench's result: harness and wasm host errors alike.
 pub type BenchResult<T> = Result<T, Box<dyn Error>>;
@@ -73,13 +78,43 @@ struct Cli {
     #[arg(long, value_name = "NAME=FILE", value_parser = parse_variant)]
     variant: Vec<(String, PathBuf)>,
     /// Run only these of the four configs (comma-separated: bare, noop, meshborder,
-    /// lua), for a quick comparison; BENCHMARKS.md wants all four.
+    /// lua), for a quick comparison; BENCHMARKS.md wants all four. The TCP runs
+    /// take the same list (Lua has no TCP config).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Skip checking that every config answers as it should before measuring: for
     /// variants that leave out part of the filter's work on purpose, to measure it.
     #[arg(long)]
     skip_check: bool,
+    /// Bytes per TCP transfer, a number with an optional K, M or G (powers of 1024).
+    #[arg(long, default_value = "1G", value_parser = parse_bytes)]
+    tcp_bytes: u64,
+    /// Run only the TCP transfers and print their figures instead of writing the
+    /// report: a quick check of the TCP part.
+    #[arg(long)]
+    tcp_only: bool,
+}
+
+/// `1073741824`, `1024M` or `1G` as a byte count.
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let (number, scale) = match text.trim().char_indices().last() {
+        Some((at, unit)) if unit.is_ascii_alphabetic() => {
+            let scale: u64 = match unit.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("`{text}`: the unit is K, M or G")),
+            };
+            (text.trim().get(..at).unwrap_or_default(), scale)
+        }
+        _ => (text.trim(), 1),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("`{text}`: expected a byte count such as 1073741824 or 1G"))
 }
 
 fn parse_variant(text: &str) -> Result<(String, PathBuf), String> {
@@ -101,8 +136,6 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> BenchResult<()> {
-    let (generator, generator_version) = load::Generator::find()?;
-    let machine = machine::Machine::read(generator_version)?;
     let artifacts = Artifacts {
         meshborder: paths::filter_wasm()?,
         noop: cli.noop_wasm.clone().unwrap_or_else(paths::noop_wasm_path),
@@ -116,6 +149,30 @@ fn run(cli: &Cli) -> BenchResult<()> {
         }
         .into());
     }
+    let shape = RunShape {
+        rounds: cli.rounds,
+        seconds: cli.seconds,
+        warm_up_seconds: cli.warm_up_seconds,
+        connections: cli.connections,
+        envoy_core: cli.envoy_core,
+        load_core: cli.load_core,
+        tcp_bytes: cli.tcp_bytes,
+        tcp_warm_up_bytes: (cli.tcp_bytes / 4).max(1),
+    };
+    if cli.tcp_only {
+        println!(
+            "meshborder-bench: TCP only, load average {}",
+            machine::load_average()
+        );
+        machine::pin(std::process::id(), cli.load_core)?;
+        let run_dir = paths::run_dir("bench")?;
+        let tcp = tcp_rounds(cli, &shape, &artifacts, &run_dir)?;
+        println!("{}", report::render_tcp(&shape, &artifacts, &tcp));
+        println!("load average after: {}", machine::load_average());
+        return Ok(());
+    }
+    let (generator, generator_version) = load::Generator::find()?;
+    let machine = machine::Machine::read(generator_version)?;
     println!(
         "meshborder-bench: {} cores, load average {}",
         machine.cores, machine.load_before
@@ -147,24 +204,22 @@ fn run(cli: &Cli) -> BenchResult<()> {
         cli.rounds,
     )?;
     drop(envoys);
+
+    println!("TCP throughput, in Envoy:");
+    let tcp = tcp_rounds(cli, &shape, &artifacts, &run_dir)?;
     let load_after = machine::load_average();
 
-    let shape = RunShape {
-        rounds: cli.rounds,
-        seconds: cli.seconds,
-        warm_up_seconds: cli.warm_up_seconds,
-        connections: cli.connections,
-        envoy_core: cli.envoy_core,
-        load_core: cli.load_core,
-    };
     let analysis =
         fs::read_to_string(paths::workspace_root().join("bench/analysis.md")).unwrap_or_default();
     let text = report::render(
         &machine,
         &shape,
         &artifacts,
-        &cost,
-        &samples,
+        &Figures {
+            cost: &cost,
+            samples: &samples,
+            tcp: &tcp,
+        },
         &analysis,
         &load_after,
     );
@@ -172,4 +227,40 @@ fn run(cli: &Cli) -> BenchResult<()> {
         .map_err(|e| HarnessError::io(format!("writing `{}`", cli.out.display()), e))?;
     println!("wrote {}", cli.out.display());
     Ok(())
+}
+
+/// Starts the bulk upstream and the TCP configs, checks them, and runs the TCP
+/// rounds; the bench's process is already pinned to the load core.
+fn tcp_rounds(
+    cli: &Cli,
+    shape: &RunShape,
+    artifacts: &Artifacts,
+    run_dir: &Path,
+) -> BenchResult<rounds::TcpSamples> {
+    let upstream = upstream::start_bulk()?;
+    let envoys = configs::start_tcp(artifacts, upstream, run_dir, cli.envoy_core)?;
+    if !cli.skip_check {
+        rounds::check_tcp(&envoys, artifacts)?;
+    }
+    Ok(rounds::run_tcp(
+        &envoys,
+        shape.tcp_bytes,
+        shape.tcp_warm_up_bytes,
+        cli.rounds,
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_byte_counts_with_or_without_a_unit() {
+        assert_eq!(parse_bytes("1G"), Ok(1 << 30));
+        assert_eq!(parse_bytes("64m"), Ok(64 << 20));
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("1T").is_err());
+        assert!(parse_bytes("G").is_err());
+    }
 }

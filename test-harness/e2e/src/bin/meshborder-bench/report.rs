@@ -1,6 +1,6 @@
 //! BENCHMARKS.md: where and how it was measured, the throughput and latency of every
-//! config in every case with their ratios, the budget goals met or missed, and the
-//! deterministic figures. The analysis at the end is `bench/analysis.md`, included
+//! config in every case with their ratios, the TCP throughput of every TCP config in
+//! both directions, the budget goals met or missed, and the deterministic figures. The analysis at the end is `bench/analysis.md`, included
 //! as written, so that regenerating the file keeps the explanation of the numbers.
 
 use std::fmt::Write as _;
@@ -9,7 +9,8 @@ use meshborder_e2e::workload::{RequestKind, Workload};
 
 use crate::configs::{Artifacts, Config};
 use crate::cost::Cost;
-use crate::rounds::{self, Mode, Samples};
+use crate::rounds::{self, Mode, Samples, TcpSamples};
+use crate::upstream::Flow;
 use meshborder_e2e::machine::Machine;
 
 /// The budget of the filter (issue 6): goals the bench reports, never asserts.
@@ -33,6 +34,10 @@ pub struct RunShape {
     pub envoy_core: usize,
     /// The load generator's core.
     pub load_core: usize,
+    /// Bytes per TCP transfer.
+    pub tcp_bytes: u64,
+    /// Bytes per transfer of the TCP warm-up round.
+    pub tcp_warm_up_bytes: u64,
 }
 
 /// The medians of one config in one case.
@@ -61,20 +66,51 @@ fn medians(samples: &Samples, mode: Mode, kind: RequestKind, config: Config) -> 
     }
 }
 
+/// The medians of one TCP config in one flow.
+#[derive(Debug, Clone, Copy, Default)]
+struct TcpMedians {
+    mb_per_s: f64,
+    cpu: f64,
+    cpu_per_mb_us: f64,
+}
+
+fn tcp_medians(samples: &TcpSamples, flow: Flow, config: Config) -> TcpMedians {
+    let Some(list) = samples.get(&(flow, config)) else {
+        return TcpMedians::default();
+    };
+    let pick = |f: fn(&rounds::TcpSample) -> f64| rounds::median(list.iter().map(f).collect());
+    TcpMedians {
+        mb_per_s: pick(|s| s.mb_per_s),
+        cpu: pick(|s| s.envoy_cpu),
+        cpu_per_mb_us: pick(|s| s.cpu_per_mb_us),
+    }
+}
+
+/// Everything the report is made of.
+pub struct Figures<'a> {
+    /// The deterministic figures.
+    pub cost: &'a Cost,
+    /// The HTTP runs.
+    pub samples: &'a Samples,
+    /// The TCP runs.
+    pub tcp: &'a TcpSamples,
+}
+
 /// The whole file.
 pub fn render(
     machine: &Machine,
     shape: &RunShape,
     artifacts: &Artifacts,
-    cost: &Cost,
-    samples: &Samples,
+    figures: &Figures<'_>,
     analysis: &str,
     load_after: &str,
 ) -> String {
+    let Figures { cost, samples, tcp } = *figures;
     let mut out = String::new();
     header(&mut out, machine, shape, load_after);
     throughput(&mut out, artifacts, samples);
-    budget(&mut out, artifacts, cost, samples);
+    tcp_throughput(&mut out, shape, artifacts, tcp);
+    budget(&mut out, artifacts, cost, samples, tcp);
     deterministic(&mut out, cost);
     if !analysis.trim().is_empty() {
         out.push_str("\n## Analysis\n\n");
@@ -113,7 +149,10 @@ fn header(out: &mut String, machine: &Machine, shape: &RunShape, load_after: &st
          rules of its host, covered by none); *denied* `GET http://{host}{denied_path}` \
          (meshborder and Lua answer 403; bare and no-op, which check nothing, answer 200); \
          *routed*, the tag-only request with `cf-ipcountry: DE`. Each is answered by a \
-         `direct_response` route, or proxied to an upstream on 127.0.0.1.\n",
+         `direct_response` route, or proxied to an upstream on 127.0.0.1.\n\
+         - **TCP** ([below](#tcp-throughput)): bare Envoy, and the no-op wasm filter and \
+         meshborder as network filters before `tcp_proxy`; one bulk transfer of {tcp_bytes} \
+         bytes per run each way, on 127.0.0.1; the same pinning and interleaved rounds.\n",
         date = machine.date,
         commit = machine.commit,
         cores = machine.cores,
@@ -132,6 +171,7 @@ fn header(out: &mut String, machine: &Machine, shape: &RunShape, load_after: &st
         host = tag.authority,
         tag_path = tag.path,
         denied_path = denied.path,
+        tcp_bytes = thousands_u64(shape.tcp_bytes),
     );
 }
 
@@ -171,7 +211,107 @@ fn throughput(out: &mut String, artifacts: &Artifacts, samples: &Samples) {
     }
 }
 
-fn budget(out: &mut String, artifacts: &Artifacts, cost: &Cost, samples: &Samples) {
+/// The TCP section alone, with its budget goal: what `--tcp-only` prints.
+pub fn render_tcp(shape: &RunShape, artifacts: &Artifacts, tcp: &TcpSamples) -> String {
+    let mut out = String::new();
+    tcp_throughput(&mut out, shape, artifacts, tcp);
+    out.push_str("\n| goal | measured | |\n| --- | --- | --- |\n");
+    tcp_budget(&mut out, artifacts, tcp);
+    out
+}
+
+fn tcp_throughput(out: &mut String, shape: &RunShape, artifacts: &Artifacts, tcp: &TcpSamples) {
+    let _ = write!(
+        out,
+        "\n## TCP throughput\n\n\
+         One bulk transfer of {bytes} bytes per run over one connection on 127.0.0.1, through \
+         `tcp_proxy` (`bench/envoy/tcp.yaml`: one `INBOUND` listener, Envoy's default buffer \
+         limits), timed from the connect to the last byte: *{up}*, the caller writes them and \
+         the upstream answers that it read them all; *{down}*, the caller asks for them in a \
+         9-byte header and the upstream writes them. Caller and upstream are threads of the \
+         bench on core {load_core}, Envoy's one worker is on core {envoy_core}. {rounds} \
+         interleaved rounds after an uncounted warm-up of {warm} bytes per run; every figure \
+         is the median. *MB* is 10^6 bytes; *CPU/MB* is Envoy's CPU time per MB moved.\n\n\
+         Configs: *bare Envoy*, `tcp_proxy` only; *no-op wasm*, the same `bench/noop-filter` \
+         `.wasm` as above, as a network filter; *meshborder* with `bench/envoy/tcp-plugin.json` \
+         (`\"layer\": \"tcp\"`, `direction: auto`, eu-west's clusters and certificate-bound \
+         peers). The caller is plaintext, so its source is unknown. The rule `eu-database` \
+         (port 5432, enforce) does not match the bench's port; the catch-all rule \
+         `bench-audit` (EU sources only, unknown ones denied) is in audit mode and does: each \
+         connection is decided on its first bytes, logged and counted as an audit, let \
+         through, and metered (its bytes counted per chunk, flushed every 5 s and at the \
+         close). The bench checks those counts before it measures.\n",
+        bytes = thousands_u64(shape.tcp_bytes),
+        up = Flow::Upload.name(),
+        down = Flow::Download.name(),
+        load_core = shape.load_core,
+        envoy_core = shape.envoy_core,
+        rounds = shape.rounds,
+        warm = thousands_u64(shape.tcp_warm_up_bytes),
+    );
+    for flow in Flow::ALL {
+        let _ = write!(
+            out,
+            "\n### TCP, {}\n\n\
+             | config | MB/s | × bare | × no-op | Envoy CPU | CPU/MB |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: |\n",
+            flow.name()
+        );
+        let rate = |config| tcp_medians(tcp, flow, config).mb_per_s;
+        for config in artifacts.tcp_lineup() {
+            let m = tcp_medians(tcp, flow, config);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {:.0}% | {:.0} µs |",
+                config.name(artifacts),
+                thousands(m.mb_per_s),
+                ratio(m.mb_per_s, rate(Config::Bare)),
+                ratio(m.mb_per_s, rate(Config::Noop)),
+                m.cpu * 100.0,
+                m.cpu_per_mb_us
+            );
+        }
+    }
+}
+
+/// The TCP goal's row of the budget table.
+fn tcp_budget(out: &mut String, artifacts: &Artifacts, tcp: &TcpSamples) {
+    let lineup = artifacts.tcp_lineup();
+    let goal = MIN_VS_NOOP;
+    let noop = Config::Noop.name(artifacts);
+    if !lineup.contains(&Config::Noop) || !lineup.contains(&Config::Meshborder) {
+        let _ = writeln!(
+            out,
+            "| meshborder TCP MB/s ≥ {goal:.2}× {noop} | not measured in this run | |"
+        );
+        return;
+    }
+    let all: Vec<(&str, f64)> = Flow::ALL
+        .iter()
+        .map(|&flow| {
+            let mine = tcp_medians(tcp, flow, Config::Meshborder).mb_per_s;
+            let theirs = tcp_medians(tcp, flow, Config::Noop).mb_per_s;
+            (flow.name(), mine / theirs.max(f64::EPSILON))
+        })
+        .collect();
+    let worst = all.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    let best = all.iter().map(|(_, r)| *r).fold(f64::MIN, f64::max);
+    if let Some((flow, low)) = worst {
+        let _ = writeln!(
+            out,
+            "| meshborder TCP MB/s ≥ {goal:.2}× {noop} | {low:.3}× (worst: {flow}) to {best:.3}× | {} |",
+            verdict(*low >= goal)
+        );
+    }
+}
+
+fn budget(
+    out: &mut String,
+    artifacts: &Artifacts,
+    cost: &Cost,
+    samples: &Samples,
+    tcp: &TcpSamples,
+) {
     let ratios = |other: Config| -> Vec<(String, f64)> {
         rounds::cases()
             .into_iter()
@@ -211,6 +351,7 @@ fn budget(out: &mut String, artifacts: &Artifacts, cost: &Cost, samples: &Sample
             );
         }
     }
+    tcp_budget(out, artifacts, tcp);
     let growth = fuel_growth(cost);
     if let Some((name, ratio)) = growth.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
         let _ = writeln!(

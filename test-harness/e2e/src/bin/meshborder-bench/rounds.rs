@@ -2,18 +2,25 @@
 //! kinds) on every config, in interleaved rounds (bare, no-op, meshborder, Lua, then
 //! again), so that drift in the machine hits every config alike. Each run also
 //! reads Envoy's CPU time, to show that Envoy's core, not the client, was the limit.
+//!
+//! The TCP runs go the same way: every flow (caller to upstream, upstream to
+//! caller) on every TCP config, one bulk transfer per run, in interleaved rounds.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use meshborder_e2e::client::Request;
 use meshborder_e2e::workload::{RequestKind, Workload, WorkloadRequest};
 use meshborder_e2e::{HarnessError, Result};
 use meshborder_filter::contract::header;
 
-use crate::configs::{Artifacts, Config, Running};
+use crate::configs::{Artifacts, Config, Running, TcpRunning};
 use crate::load::{self, LoadResult, LoadSettings};
+use crate::upstream::{BULK_HEADER_LEN, Flow};
 use meshborder_e2e::machine;
+use meshborder_e2e::prometheus;
+use meshborder_filter::contract::metric;
 
 /// How the request is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -178,6 +185,127 @@ fn measure(
         load,
         envoy_cpu: cpu / elapsed.max(f64::EPSILON),
         cpu_per_request_us: cpu / requests * 1e6,
+    })
+}
+
+/// One TCP transfer's figures, with Envoy's CPU use during it.
+#[derive(Debug, Clone, Copy)]
+pub struct TcpSample {
+    /// Megabytes (10^6 bytes) per second, end to end.
+    pub mb_per_s: f64,
+    /// Envoy's CPU seconds per second of the transfer (1.0: one core busy).
+    pub envoy_cpu: f64,
+    /// Envoy's CPU time per megabyte, in microseconds.
+    pub cpu_per_mb_us: f64,
+}
+
+/// Every TCP sample, by flow and config, in round order.
+pub type TcpSamples = BTreeMap<(Flow, Config), Vec<TcpSample>>;
+
+/// The bytes of each transfer of [`check_tcp`].
+const TCP_CHECK_BYTES: u64 = 1 << 20;
+
+/// Checks that every TCP config carries a transfer each way before anything is
+/// measured, and that meshborder took it for what the bench says it measures: an
+/// allowed connection from an unknown source, whose bytes it counted, every one.
+pub fn check_tcp(envoys: &[TcpRunning], artifacts: &Artifacts) -> Result<()> {
+    for running in envoys {
+        for flow in Flow::ALL {
+            load::transfer(running.listener, flow, TCP_CHECK_BYTES)?;
+        }
+        if running.config.meters_tcp() {
+            check_counted(running, artifacts)?;
+        }
+    }
+    Ok(())
+}
+
+/// The bytes of [`check_tcp`]'s two transfers that meshborder counted, received
+/// and sent, against what went through: a header each way up, the upload and
+/// the upstream's 8-byte answer to it, and the download.
+fn check_counted(running: &TcpRunning, artifacts: &Artifacts) -> Result<()> {
+    let header = BULK_HEADER_LEN as u64;
+    let expected = [
+        ("received", 2 * header + TCP_CHECK_BYTES),
+        ("sent", 8 + TCP_CHECK_BYTES),
+    ];
+    // The counts are flushed when a connection closes, which Envoy may do a moment
+    // after the caller saw the last byte.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = running.envoy.prometheus()?;
+        let counted = expected.map(|(direction, _)| {
+            prometheus::samples(&text, metric::XCLUSTER_TCP_BYTES.prometheus)
+                .iter()
+                .filter(|sample| {
+                    sample.label("direction") == Some(direction)
+                        && sample.label("source_cluster") == Some("unknown")
+                })
+                .map(|sample| sample.value)
+                .sum::<u64>()
+        });
+        let want = expected.map(|(_, bytes)| bytes);
+        if counted == want {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(running.envoy.error(&format!(
+                "{} counted {counted:?} bytes (received, sent) from an unknown source, expected {want:?}",
+                running.config.name(artifacts)
+            )));
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Runs `rounds` interleaved rounds of transfers of `bytes`, after one unrecorded
+/// warm-up round of `warm_up_bytes`; prints progress as it goes.
+pub fn run_tcp(
+    envoys: &[TcpRunning],
+    bytes: u64,
+    warm_up_bytes: u64,
+    rounds: usize,
+) -> Result<TcpSamples> {
+    let mut samples = TcpSamples::new();
+    for round in 0..=rounds {
+        let started = Instant::now();
+        let current = if round == 0 { warm_up_bytes } else { bytes };
+        for flow in Flow::ALL {
+            for running in envoys {
+                let sample = measure_tcp(running, flow, current)?;
+                if round > 0 {
+                    samples
+                        .entry((flow, running.config))
+                        .or_default()
+                        .push(sample);
+                }
+            }
+        }
+        let label = if round == 0 {
+            "TCP warm-up".to_owned()
+        } else {
+            format!("TCP round {round}/{rounds}")
+        };
+        println!(
+            "  {label} done in {:.0}s (load average {})",
+            started.elapsed().as_secs_f64(),
+            machine::load_average()
+        );
+    }
+    Ok(samples)
+}
+
+fn measure_tcp(running: &TcpRunning, flow: Flow, bytes: u64) -> Result<TcpSample> {
+    let pid = running.envoy.pid();
+    let cpu_before = machine::cpu_seconds(pid);
+    let elapsed = load::transfer(running.listener, flow, bytes)?.as_secs_f64();
+    let cpu = machine::cpu_seconds(pid) - cpu_before;
+    #[expect(clippy::cast_precision_loss, reason = "byte counts are far below 2^52")]
+    let megabytes = bytes.max(1) as f64 / 1e6;
+    Ok(TcpSample {
+        mb_per_s: megabytes / elapsed.max(f64::EPSILON),
+        envoy_cpu: cpu / elapsed.max(f64::EPSILON),
+        cpu_per_mb_us: cpu / megabytes * 1e6,
     })
 }
 
