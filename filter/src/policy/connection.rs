@@ -11,10 +11,9 @@ use super::compiled::Policy;
 use super::config::Mode;
 use super::engine::RuleDecision;
 use super::identity::{Direction, Peer, Source, SourceKind};
-use super::report::{ConnectionLine, DecisionParties, connection_line};
+use super::report::{ConnectionLine, connection_line};
 use super::residency::Parties;
 use super::trust::PeerMatch;
-use crate::contract::value::UNKNOWN;
 
 /// The facts the glue gathered for one connection.
 #[derive(Debug, Clone, Copy)]
@@ -99,13 +98,7 @@ impl Policy {
         let Some(violation) = rule.check(&parties) else {
             return verdict;
         };
-        let logged = DecisionParties {
-            rule: &rule.name,
-            source_cluster: source.cluster.unwrap_or(UNKNOWN),
-            source_region: source.region.unwrap_or(UNKNOWN),
-            cluster: &self.identity.cluster,
-            region: self.identity.region.as_deref().unwrap_or(UNKNOWN),
-        };
+        let logged = self.decision_parties(&rule.name, &source);
         let line = ConnectionLine {
             port: facts.port,
             sni: facts.sni,

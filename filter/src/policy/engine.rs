@@ -6,14 +6,13 @@ use super::config::Mode;
 use super::headers::{HeaderNames, HeaderSlot, Lookup, RequestHeaders};
 use super::identity::{Direction, Established, Peer, Source, SourceKind, establish_inbound_source};
 use super::matchers::{canonical_host, path_without_query};
-use super::report::{DecisionParties, LoggedRequest, decision_line, deny_body, guard_line};
+use super::report::{LoggedRequest, decision_line, deny_body, guard_line};
 use super::residency::{Parties, RequestLine, Violation};
 use super::trust::PeerMatch;
 use crate::contract::header::{
     ROUTE_REGION as ROUTE_REGION_HEADER, SOURCE_CLUSTER as SOURCE_CLUSTER_HEADER,
     SOURCE_REGION as SOURCE_REGION_HEADER, SOURCE_ZONE as SOURCE_ZONE_HEADER,
 };
-use crate::contract::value::UNKNOWN;
 
 /// The facts the glue gathered for one request.
 #[derive(Debug, Clone, Copy)]
@@ -283,13 +282,7 @@ impl Policy {
         let Some(rule) = self.rules.get(id) else {
             return;
         };
-        let parties = DecisionParties {
-            rule: &rule.name,
-            source_cluster: source.cluster.unwrap_or(UNKNOWN),
-            source_region: source.region.unwrap_or(UNKNOWN),
-            cluster: &self.identity.cluster,
-            region: self.identity.region.as_deref().unwrap_or(UNKNOWN),
-        };
+        let parties = self.decision_parties(&rule.name, source);
         let request = LoggedRequest {
             host: line.host,
             path: line.path,

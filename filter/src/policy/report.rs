@@ -7,6 +7,7 @@
 use super::compiled::Policy;
 use super::config::Mode;
 use super::engine::TagMismatch;
+use super::identity::Source;
 use super::residency::Violation;
 use crate::contract::log_line::{
     CLAIMED_CLUSTER, CONFIGURED, EVENT, HOST, METHOD, MODE, PATH, PEER, PORT, REQUEST_ID,
@@ -15,7 +16,7 @@ use crate::contract::log_line::{
 use crate::contract::reply::{
     CLUSTER, ERROR, REGION, RESIDENCY_DENIED, RULE, SOURCE_CLUSTER, SOURCE_REGION,
 };
-use crate::contract::value::{AUDIT, DENY};
+use crate::contract::value::{AUDIT, DENY, UNKNOWN};
 use crate::json::JsonObject;
 
 /// Longest path or request id written to a log line.
@@ -78,6 +79,28 @@ pub(super) struct LoggedRequest<'a> {
     pub request_id: Option<&'a str>,
 }
 
+/// A decision line's object of `size` bytes, with its first fields written: the
+/// error, the decision, the reason and the parties; and the mode, as its field is
+/// spelt.
+fn decision_head(
+    mode: Mode,
+    violation: Violation,
+    parties: DecisionParties<'_>,
+    size: usize,
+) -> (JsonObject, &'static str) {
+    let (error, decision, mode) = match mode {
+        Mode::Enforce => (RESIDENCY_DENIED, DENY, "enforce"),
+        Mode::Audit => (RESIDENCY_AUDIT, AUDIT, "audit"),
+    };
+    let mut object = JsonObject::with_capacity(size + parties.len());
+    object
+        .string(ERROR, error)
+        .string("decision", decision)
+        .string("reason", violation.as_str());
+    parties.write(&mut object);
+    (object, mode)
+}
+
 /// The JSON log line of a deny (mode enforce) or audit decision.
 pub(super) fn decision_line(
     mode: Mode,
@@ -85,26 +108,12 @@ pub(super) fn decision_line(
     parties: DecisionParties<'_>,
     request: LoggedRequest<'_>,
 ) -> String {
-    let (error, decision, mode) = match mode {
-        Mode::Enforce => (RESIDENCY_DENIED, DENY, "enforce"),
-        Mode::Audit => (RESIDENCY_AUDIT, AUDIT, "audit"),
-    };
     let host = truncate(request.host);
     let path = truncate(request.path);
     let method = truncate(request.method);
     let request_id = request.request_id.map(truncate);
-    let size = 256
-        + parties.len()
-        + host.len()
-        + path.len()
-        + method.len()
-        + request_id.map_or(0, str::len);
-    let mut object = JsonObject::with_capacity(size);
-    object
-        .string(ERROR, error)
-        .string("decision", decision)
-        .string("reason", violation.as_str());
-    parties.write(&mut object);
+    let size = 256 + host.len() + path.len() + method.len() + request_id.map_or(0, str::len);
+    let (mut object, mode) = decision_head(mode, violation, parties, size);
     object
         .string(HOST, host)
         .string(PATH, path)
@@ -136,17 +145,8 @@ pub(super) fn connection_line(
     parties: DecisionParties<'_>,
     connection: ConnectionLine<'_>,
 ) -> String {
-    let (error, decision, mode) = match mode {
-        Mode::Enforce => (RESIDENCY_DENIED, DENY, "enforce"),
-        Mode::Audit => (RESIDENCY_AUDIT, AUDIT, "audit"),
-    };
     let sni = connection.sni.map(truncate);
-    let mut object = JsonObject::with_capacity(256 + parties.len() + sni.map_or(0, str::len));
-    object
-        .string(ERROR, error)
-        .string("decision", decision)
-        .string("reason", violation.as_str());
-    parties.write(&mut object);
+    let (mut object, mode) = decision_head(mode, violation, parties, 256 + sni.map_or(0, str::len));
     if let Some(port) = connection.port {
         object.number(PORT, usize::from(port));
     }
@@ -171,6 +171,22 @@ pub(super) fn guard_line(rule: &str, requested: Option<&str>, routed: &str) -> S
 }
 
 impl Policy {
+    /// The parties of a decision of rule `rule` on a request or connection from
+    /// `source`, as replies and log lines name them.
+    pub(super) fn decision_parties<'a>(
+        &'a self,
+        rule: &'a str,
+        source: &Source<'a>,
+    ) -> DecisionParties<'a> {
+        DecisionParties {
+            rule,
+            source_cluster: source.cluster.unwrap_or(UNKNOWN),
+            source_region: source.region.unwrap_or(UNKNOWN),
+            cluster: &self.identity.cluster,
+            region: self.identity.region.as_deref().unwrap_or(UNKNOWN),
+        }
+    }
+
     /// The JSON log line of a tag mismatch (level warn): the certificate's cluster,
     /// what the tag claimed, the peer, and how many such lines were held back since
     /// the last one written.
