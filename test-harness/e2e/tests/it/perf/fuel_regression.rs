@@ -135,7 +135,7 @@ fn from_json(value: &Value) -> Figures {
 const DROPPED: [&str; 3] = [
     "proxy_on_response_headers",
     "proxy_on_done",
-    "proxy_on_tick",
+    "proxy_on_request_body",
 ];
 
 /// The baseline is of the `.wasm` that `make build` ships, optimised by wasm-opt;
