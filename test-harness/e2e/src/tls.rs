@@ -42,7 +42,7 @@ impl TlsClient {
         })
     }
 
-    /// Starts a TLS session over `tcp`; the handshake runs on first use.
+    /// Starts TLS over `tcp`; the handshake runs on first use.
     pub(crate) fn wrap(
         &self,
         tcp: TcpStream,
