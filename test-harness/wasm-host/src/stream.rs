@@ -208,12 +208,7 @@ impl<'vm> HttpStream<'vm> {
 
     /// The calls into the guest for this stream, with their fuel and host calls.
     pub fn calls(&self) -> Vec<CallRecord> {
-        self.vm
-            .calls()
-            .iter()
-            .filter(|call| call.context_id == self.id)
-            .cloned()
-            .collect()
+        self.vm.calls_of(self.id)
     }
 
     /// Fuel burnt by this stream's callbacks so far.
@@ -223,11 +218,7 @@ impl<'vm> HttpStream<'vm> {
 
     /// Lines the plugin logged while running for this stream.
     pub fn logs(&self) -> Vec<&LogRecord> {
-        self.vm
-            .logs()
-            .iter()
-            .filter(|line| line.context_id == self.id)
-            .collect()
+        self.vm.logs_of(self.id)
     }
 
     fn create(&mut self) -> HostResult<()> {

@@ -225,12 +225,7 @@ impl<'vm> TcpStream<'vm> {
     /// The calls into the guest for this connection, with their fuel and host
     /// calls.
     pub fn calls(&self) -> Vec<CallRecord> {
-        self.vm
-            .calls()
-            .iter()
-            .filter(|call| call.context_id == self.id)
-            .cloned()
-            .collect()
+        self.vm.calls_of(self.id)
     }
 
     /// Fuel burnt by this connection's callbacks so far.
@@ -240,11 +235,7 @@ impl<'vm> TcpStream<'vm> {
 
     /// Lines the plugin logged while running for this connection.
     pub fn logs(&self) -> Vec<&LogRecord> {
-        self.vm
-            .logs()
-            .iter()
-            .filter(|line| line.context_id == self.id)
-            .collect()
+        self.vm.logs_of(self.id)
     }
 
     fn data(

@@ -219,6 +219,23 @@ impl Vm {
         &self.state().calls
     }
 
+    /// The calls into the guest for context `id`, with their fuel and host calls.
+    pub(super) fn calls_of(&self, id: u32) -> Vec<CallRecord> {
+        self.calls()
+            .iter()
+            .filter(|call| call.context_id == id)
+            .cloned()
+            .collect()
+    }
+
+    /// The lines the plugin logged while running for context `id`.
+    pub(super) fn logs_of(&self, id: u32) -> Vec<&LogRecord> {
+        self.logs()
+            .iter()
+            .filter(|line| line.context_id == id)
+            .collect()
+    }
+
     /// Fuel burnt by every call so far.
     pub fn fuel_total(&self) -> u64 {
         self.calls().iter().map(|c| c.fuel).sum()
