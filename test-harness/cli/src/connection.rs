@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::caller::Engine;
 use super::connection_report::{Bytes, ConnectionFuel, ConnectionReport, ConnectionView, RuleView};
 use super::report::{LogLine, MetricDelta, Node, PeerEntry, SourceKind, SourceView, TrustedPeer};
-use super::simulate::{configured_node, counters, deltas};
+use super::simulate::{configured_node, counters, deltas, listener_direction, peer_entry};
 use super::{Direction, SimulateArgs};
 
 /// The most bytes one chunk carries: the filter sees the caller's bytes (and the
@@ -43,20 +43,13 @@ pub fn simulate(
     let before = counters(vm);
     let engine = engine.as_ref();
     let taken = engine.map_or(args.direction, |e| e.direction(args.direction));
-    let peer_entry = match engine {
-        Ok(engine) => engine.connection_entry(taken, args.peer.as_deref()),
-        Err(_) if taken == Direction::Outbound || args.peer.is_none() => PeerEntry::NotApplicable,
-        Err(why) => PeerEntry::Unavailable(format!(
-            "the engine this CLI is built with refused the configuration: {why}"
-        )),
-    };
-    let listener: u64 = match args.direction {
-        Direction::Inbound => 1,
-        Direction::Outbound => 2,
-    };
-    let mut stream = vm
-        .tcp_stream()
-        .property(["xds", "listener_direction"], listener);
+    let peer_entry = peer_entry(engine, taken, args.peer.as_deref(), |engine| {
+        engine.connection_entry(taken, args.peer.as_deref())
+    });
+    let mut stream = vm.tcp_stream().property(
+        ["xds", "listener_direction"],
+        listener_direction(args.direction),
+    );
     if let Some(peer) = &args.peer {
         stream = stream.connection_mtls(peer);
     }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::report::{
     LogLine, MetricDelta, Node, PeerEntry, SourceKind, SourceView, identity, matched_entry,
-    peer_line, prometheus,
+    metric_and_log_lines, peer_line,
 };
 
 /// The whole decision on one connection.
@@ -115,17 +115,7 @@ impl ConnectionReport {
         }
         line("decision", &self.decision_text());
         line("bytes", &self.bytes_text());
-        if self.metrics.is_empty() {
-            line("metrics", "(none)");
-        }
-        for (i, metric) in self.metrics.iter().enumerate() {
-            let key = if i == 0 { "metrics" } else { "" };
-            line(key, &format!("{} +{}", prometheus(metric), metric.delta));
-        }
-        for (i, log) in self.logs.iter().enumerate() {
-            let key = if i == 0 { "log" } else { "" };
-            line(key, &format!("{} {}", log.level, log.message));
-        }
+        metric_and_log_lines(&self.metrics, &self.logs, &mut line);
         line(
             "fuel",
             &format!(

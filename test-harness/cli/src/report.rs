@@ -260,17 +260,7 @@ impl Report {
             (None, false) => "(none)".to_owned(),
         };
         line("route", &route);
-        if self.metrics.is_empty() {
-            line("metrics", "(none)");
-        }
-        for (i, metric) in self.metrics.iter().enumerate() {
-            let key = if i == 0 { "metrics" } else { "" };
-            line(key, &format!("{} +{}", prometheus(metric), metric.delta));
-        }
-        for (i, log) in self.logs.iter().enumerate() {
-            let key = if i == 0 { "log" } else { "" };
-            line(key, &format!("{} {}", log.level, log.message));
-        }
+        metric_and_log_lines(&self.metrics, &self.logs, &mut line);
         line(
             "fuel",
             &format!(
@@ -368,6 +358,27 @@ fn mismatch_text(mismatch: &Mismatch) -> String {
         "{said}: overruled by the certificate's {}{counted}",
         mismatch.cluster
     )
+}
+
+/// The counters that moved and the lines logged, as text lines (`line(key, value)`),
+/// the key only on the first of each: what a request's report and a connection's
+/// end with.
+pub fn metric_and_log_lines(
+    metrics: &[MetricDelta],
+    logs: &[LogLine],
+    line: &mut impl FnMut(&str, &str),
+) {
+    if metrics.is_empty() {
+        line("metrics", "(none)");
+    }
+    for (i, metric) in metrics.iter().enumerate() {
+        let key = if i == 0 { "metrics" } else { "" };
+        line(key, &format!("{} +{}", prometheus(metric), metric.delta));
+    }
+    for (i, log) in logs.iter().enumerate() {
+        let key = if i == 0 { "log" } else { "" };
+        line(key, &format!("{} {}", log.level, log.message));
+    }
 }
 
 pub fn prometheus(metric: &MetricDelta) -> String {

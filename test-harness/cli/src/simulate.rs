@@ -235,20 +235,13 @@ fn simulate(
     let before = counters(vm);
     let engine = engine.as_ref();
     let taken = engine.map_or(args.direction, |e| e.direction(args.direction));
-    let peer_entry = match engine {
-        Ok(engine) => engine.entry(taken, args.peer.as_deref(), headers),
-        Err(_) if taken == Direction::Outbound || args.peer.is_none() => PeerEntry::NotApplicable,
-        Err(why) => PeerEntry::Unavailable(format!(
-            "the engine this CLI is built with refused the configuration: {why}"
-        )),
-    };
-    let direction: u64 = match args.direction {
-        Direction::Inbound => 1,
-        Direction::Outbound => 2,
-    };
-    let mut stream = vm
-        .http_stream()
-        .property(["xds", "listener_direction"], direction);
+    let peer_entry = peer_entry(engine, taken, args.peer.as_deref(), |engine| {
+        engine.entry(taken, args.peer.as_deref(), headers)
+    });
+    let mut stream = vm.http_stream().property(
+        ["xds", "listener_direction"],
+        listener_direction(args.direction),
+    );
     if let Some(peer) = &args.peer {
         stream = stream.connection_mtls(peer);
     }
@@ -456,4 +449,29 @@ fn prometheus(defined: &str) -> (String, Vec<(String, String)>) {
             (stat.base.replace('.', "_"), labels)
         },
     )
+}
+
+/// `xds.listener_direction` as Envoy encodes it: 1 inbound, 2 outbound.
+pub fn listener_direction(direction: Direction) -> u64 {
+    match direction {
+        Direction::Inbound => 1,
+        Direction::Outbound => 2,
+    }
+}
+
+/// The `trustedPeers` entry `matched` finds with the engine; when the engine this
+/// CLI is built with refused the configuration, why, unless no peer is in question.
+pub fn peer_entry<'e>(
+    engine: Result<&'e Engine, &String>,
+    taken: Direction,
+    peer: Option<&str>,
+    matched: impl FnOnce(&'e Engine) -> PeerEntry,
+) -> PeerEntry {
+    match engine {
+        Ok(engine) => matched(engine),
+        Err(_) if taken == Direction::Outbound || peer.is_none() => PeerEntry::NotApplicable,
+        Err(why) => PeerEntry::Unavailable(format!(
+            "the engine this CLI is built with refused the configuration: {why}"
+        )),
+    }
 }
