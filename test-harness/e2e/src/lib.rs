@@ -33,6 +33,7 @@ pub mod gateway;
 #[cfg(feature = "wasm-host")]
 pub mod host;
 pub mod keep_alive;
+pub mod loopback;
 pub mod machine;
 pub mod mesh;
 pub mod paths;

@@ -1,9 +1,10 @@
-//! What every shipped Envoy template must say, checked on its rendered YAML: the one
+//! What every shipped Envoy template must say, checked on its rendered YAML (and the
+//! ready-to-run configurations of `loopback/` as written): the one
 //! `stats_tags` list (from `include/stats-tags.yaml`), canonical paths on every HTTP
 //! connection manager (residency rules match on the path the app will serve), and a
 //! filter that fails closed.
 
-use meshborder_e2e::paths;
+use meshborder_e2e::{loopback, paths};
 use meshborder_e2e::render::{self, INCLUDE_DIR};
 use meshborder_e2e::topology::{self, ConfigFiles};
 use meshborder_filter::contract::label;
@@ -17,7 +18,8 @@ const TCP_PROXY: &str =
 
 type TestResult<T> = Result<T, Box<dyn std::error::Error>>;
 
-/// Every template, rendered and parsed (YAML anchors resolved), with its name.
+/// Every template, rendered and parsed (YAML anchors resolved), with its name, and
+/// the loopback configurations with their paths.
 fn rendered_templates() -> TestResult<Vec<(String, Value)>> {
     let values = topology::validation_values(&ConfigFiles {
         wasm: "/filter.wasm".to_owned(),
@@ -25,13 +27,19 @@ fn rendered_templates() -> TestResult<Vec<(String, Value)>> {
     });
     let templates = render::templates()?;
     assert!(!templates.is_empty(), "no templates in envoy-config/");
-    templates
+    let mut rendered = templates
         .into_iter()
         .map(|template| {
             let text = render::render(&template, &values)?;
             Ok((template, yaml_to_json(&text)?))
         })
-        .collect()
+        .collect::<TestResult<Vec<_>>>()?;
+    // The ready-to-run configurations follow the same rules, as written.
+    for path in loopback::configs() {
+        let text = std::fs::read_to_string(&path)?;
+        rendered.push((path.display().to_string(), yaml_to_json(&text)?));
+    }
+    Ok(rendered)
 }
 
 fn yaml_to_json(text: &str) -> TestResult<Value> {

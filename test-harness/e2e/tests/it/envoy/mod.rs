@@ -12,6 +12,7 @@ mod config_validate;
 mod envoy_version;
 mod gateway;
 mod gateway_config;
+mod loopback;
 mod metering;
 mod reload;
 mod residency;
