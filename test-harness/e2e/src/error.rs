@@ -65,6 +65,13 @@ pub enum HarnessError {
         /// Why.
         reason: String,
     },
+    /// Prometheus or promtool failed, refused the rules, or answered unexpectedly.
+    Prometheus {
+        /// Why, e.g. "`promtool test rules` failed (exit status: 1)".
+        reason: String,
+        /// What it printed, or the last lines of its log, to show with the error.
+        output: String,
+    },
 }
 
 impl HarnessError {
@@ -101,6 +108,12 @@ impl fmt::Display for HarnessError {
                 write!(f, "gave up waiting for {what} after {}s", after.as_secs())
             }
             Self::Http { context, reason } => write!(f, "{context}: {reason}"),
+            Self::Prometheus { reason, output } if output.is_empty() => {
+                write!(f, "prometheus: {reason}")
+            }
+            Self::Prometheus { reason, output } => {
+                write!(f, "prometheus: {reason}\n--- its output ---\n{output}")
+            }
         }
     }
 }
@@ -120,7 +133,8 @@ impl Error for HarnessError {
             | Self::Envoy { .. }
             | Self::Certs { .. }
             | Self::Timeout { .. }
-            | Self::Http { .. } => None,
+            | Self::Http { .. }
+            | Self::Prometheus { .. } => None,
         }
     }
 }

@@ -14,6 +14,9 @@
 //!   the books checked afterwards;
 //! - [`storm`]: configuration pushes under a request loop, and the memory each
 //!   push leaves behind, meshborder beside the no-op filter;
+//! - [`prometheus_server`]: a real Prometheus scraping the mesh and evaluating
+//!   `istio/monitoring/`'s rules, and promtool checking and unit-testing them
+//!   ([`prometheus`] reads one Envoy's stats text);
 //! - [`ports`], [`paths`], [`error`]: where things listen, where files are, what failed;
 //! - [`workload`]: the performance workload.
 
@@ -42,6 +45,7 @@ pub mod poll;
 pub mod ports;
 pub mod postgres;
 pub mod prometheus;
+pub mod prometheus_server;
 pub mod render;
 pub mod soak;
 pub mod steady;
