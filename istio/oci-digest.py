@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Print the sha256 to pin in a WasmPlugin for the image in an OCI layout directory.
+"""Print the sha256 to pin in a plugin resource for the image in an OCI layout directory.
 
 Istio checks `sha256` against the digest of the image manifest it pulls. When a tag
 points at an image index (several platforms, or build attestations), Istio resolves

@@ -2,7 +2,8 @@
 //! filter `.wasm` running in a wasmtime proxy-wasm host.
 //!
 //! - `meshborder check FILE...` runs `on_configure` on every meshborder plugin
-//!   configuration in the files (plugin config JSON, `WasmPlugin` YAML, Envoy YAML)
+//!   configuration in the files (plugin config JSON, Istio `TrafficExtension` or
+//!   `WasmPlugin` YAML, an Envoy Gateway `EnvoyExtensionPolicy`, Envoy YAML)
 //!   and prints OK or the filter's own error (or MISLOADED, for a configuration of
 //!   the other layer than the filter that loads it); the exit code is 1 if any
 //!   fails.
@@ -61,8 +62,9 @@ struct Cli {
 enum Command {
     /// Run the filter's on_configure on every meshborder configuration in FILEs.
     ///
-    /// A FILE is a plugin config (JSON), Kubernetes YAML with WasmPlugins (their
-    /// spec.pluginConfig), Envoy YAML (each meshborder wasm filter's
+    /// A FILE is a plugin config (JSON), Kubernetes YAML with TrafficExtensions or
+    /// WasmPlugins (their pluginConfig) or EnvoyExtensionPolicies (each meshborder
+    /// Wasm extension's config), Envoy YAML (each meshborder wasm filter's
     /// configuration), an envoy-config/ template (the plugin configs it includes),
     /// or a directory: walked for YAML and *plugin*.json files, and built when it
     /// is a kustomize overlay. Prints OK or the filter's own error for each
@@ -120,7 +122,7 @@ impl NodeArgs {
 
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// Plugin config JSON, WasmPlugin YAML or Envoy YAML files, or directories.
+    /// Plugin config JSON, Kubernetes YAML or Envoy YAML files, or directories.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     #[command(flatten)]
@@ -138,8 +140,9 @@ enum Direction {
 
 #[derive(Debug, Args)]
 struct SimulateArgs {
-    /// The configuration: plugin config JSON, WasmPlugin YAML, Envoy YAML, or a
-    /// kustomize overlay directory.
+    /// The configuration: plugin config JSON, Kubernetes YAML (TrafficExtension,
+    /// WasmPlugin, EnvoyExtensionPolicy), Envoy YAML, or a kustomize overlay
+    /// directory.
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
     /// Which configuration of the file, from 1, when it holds several.

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Extract the validation schemas of the CRDs that istio/ uses into one JSON file.
+"""Extract the validation schemas of the CRDs that the project's manifests use into
+one JSON file.
 
 Usage:
 
     python3 generate.py CRD_YAML RELEASE --source "TEXT" [--out-dir DIR]
 
 CRD_YAML is a multi-document YAML file of CustomResourceDefinitions (Istio's
-`crd-all.gen.yaml` of one release, or one CRD file of the Prometheus Operator).
+`crd-all.gen.yaml` of one release, one CRD file of the Prometheus Operator or of
+Envoy Gateway, or the Gateway API's standard CRD files joined with `---`).
 RELEASE names the output file: `RELEASE.json` in DIR (default: this script's
 directory). TEXT says where CRD_YAML came from (repository, ref, path, commit)
 and is written into the file as its top-level "source".
@@ -26,11 +28,12 @@ One entry per served version of each kept kind (KEPT_KINDS below). Versions of a
 kind whose reduced schemas are identical (Istio serves v1, v1beta1 and v1alpha3
 of its networking kinds with one schema) are stored once, under the first of
 them in sorted order, and the others are listed in "same_as". Each schema
-keeps only the keywords that decide whether a document is valid (KEPT_KEYWORDS);
-descriptions, defaults and examples are dropped. The schema is copied as the CRD
+keeps only the keywords that decide whether a document is valid (KEPT_KEYWORDS),
+defaults among them (the API server applies them before it validates);
+descriptions and examples are dropped. The schema is copied as the CRD
 states it: Kubernetes' own semantics (closed objects, `nullable`, the implicit
-apiVersion/kind/metadata of the root, int-or-string, CEL rules) are applied by the
-validator that reads these files, `crd_schema.rs`.
+apiVersion/kind/metadata of the root, int-or-string, defaults, CEL rules) are
+applied by the validator that reads these files, `crd_schema.rs`.
 
 A keyword that is neither kept nor known to be documentation stops the script, so
 a new release's new keyword is never dropped unnoticed.
@@ -45,8 +48,8 @@ from pathlib import Path
 
 import yaml
 
-# (group, kind) pairs that istio/ ships, plus TrafficExtension (Istio 1.30 and
-# later) for the change that will use it. A kind absent from a release is skipped.
+# (group, kind) pairs that istio/ and envoy-gateway/ ship. A kind absent from a
+# release is skipped.
 KEPT_KINDS = {
     ("extensions.istio.io", "WasmPlugin"),
     ("extensions.istio.io", "TrafficExtension"),
@@ -55,6 +58,9 @@ KEPT_KINDS = {
     ("networking.istio.io", "Gateway"),
     ("networking.istio.io", "EnvoyFilter"),
     ("monitoring.coreos.com", "PrometheusRule"),
+    ("gateway.networking.k8s.io", "Gateway"),
+    ("gateway.networking.k8s.io", "HTTPRoute"),
+    ("gateway.envoyproxy.io", "EnvoyExtensionPolicy"),
 }
 
 # Keywords whose value is a schema, a list of schemas, or a map of schemas.
@@ -86,6 +92,9 @@ VALUE_KEYWORDS = {
     "x-kubernetes-list-type",
     "x-kubernetes-list-map-keys",
     "x-kubernetes-map-type",
+    # The API server applies defaults before it validates, and CEL rules read the
+    # defaulted fields (the Gateway API's do), so the validator needs them.
+    "default",
 }
 
 KEPT_KEYWORDS = (
@@ -96,9 +105,9 @@ KEPT_KEYWORDS = (
     | {"x-kubernetes-validations"}
 )
 
-# Keywords that only document or default a value; they never make a document
-# invalid, so they are dropped.
-DROPPED_KEYWORDS = {"description", "default", "example", "title", "x-kubernetes-embedded-resource"}
+# Keywords that only document a value; they never make a document invalid, so
+# they are dropped.
+DROPPED_KEYWORDS = {"description", "example", "title", "x-kubernetes-embedded-resource"}
 
 # The parts of a CEL rule kept: the expression and its message. A rule with any
 # other field (messageExpression, reason, fieldPath, optionalOldSelf) stops the

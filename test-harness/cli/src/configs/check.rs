@@ -3,11 +3,11 @@
 //!
 //! The identity comes from what the caller says (`--cluster`, `--region`), else
 //! from the file (an Envoy bootstrap's `node`), else a stand-in cluster: Istio
-//! always sets `CLUSTER_ID`, so a `WasmPlugin` rarely names its cluster, and a
+//! always sets `CLUSTER_ID`, so a plugin resource rarely names its cluster, and a
 //! check should judge the configuration, not the missing node.
 //!
 //! When the file says which kind of filter runs the configuration (an HTTP or a
-//! network wasm filter, a `WasmPlugin`'s `type`), an accepted configuration then
+//! network wasm filter, a plugin resource's `type`), an accepted configuration then
 //! gets one request or one connection of that kind: a configuration of the other
 //! layer (a `"layer": "tcp"` one in an HTTP filter, say) configures, but the
 //! filter refuses all its traffic, and says why in its log.

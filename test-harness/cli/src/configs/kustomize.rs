@@ -1,4 +1,4 @@
-//! A kustomize overlay's `WasmPlugin`s, as the real `kustomize build` makes them:
+//! A kustomize overlay's plugin resources, as the real `kustomize build` makes them:
 //! `$MESHBORDER_KUSTOMIZE`, else `kustomize` on the `PATH`, else `kubectl kustomize`.
 //! Without any of them an overlay cannot be checked, and the error says how to get
 //! one; the overlay's patch files are partial on purpose (a cluster's identity and

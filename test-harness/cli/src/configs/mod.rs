@@ -1,13 +1,14 @@
 //! Finding meshborder plugin configurations in the files the project ships, and
 //! checking each with the real filter's `on_configure`.
 //!
-//! A file may be a plugin configuration (JSON), Kubernetes YAML whose `WasmPlugin`
-//! documents carry a `spec.pluginConfig`, or Envoy YAML (a bootstrap, an ECDS
-//! resource) whose wasm HTTP or network filters carry a `configuration`. For a
-//! config template of `envoy-config/` (YAML made invalid by its `{{...}}`
-//! placeholders), the configurations are the JSON files it includes; for a
-//! kustomize overlay, the `WasmPlugin`s it builds to. Each is found with the kind
-//! of filter the file loads it as, when the file says.
+//! A file may be a plugin configuration (JSON), Kubernetes YAML whose
+//! `TrafficExtension` or `WasmPlugin` documents carry a `pluginConfig` (or whose
+//! Envoy Gateway `EnvoyExtensionPolicy` carries a Wasm `config`), or Envoy YAML (a
+//! bootstrap, an ECDS resource) whose wasm HTTP or network filters carry a
+//! `configuration`. For a config template of `envoy-config/` (YAML made invalid by
+//! its `{{...}}` placeholders), the configurations are the JSON files it includes;
+//! for a kustomize overlay, the plugin resources it builds to. Each is found with
+//! the kind of filter the file loads it as, when the file says.
 
 mod check;
 mod discover;
@@ -41,10 +42,10 @@ pub struct NodeIdentity {
 /// The kind of filter a file has Envoy load a configuration as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterKind {
-    /// `envoy.filters.http.wasm`, or a `WasmPlugin` of `type: HTTP` (Istio's
-    /// default): requests.
+    /// `envoy.filters.http.wasm`, a plugin resource of `type: HTTP` (Istio's
+    /// default), or an Envoy Gateway Wasm extension: requests.
     Http,
-    /// `envoy.filters.network.wasm`, or a `WasmPlugin` of `type: NETWORK`:
+    /// `envoy.filters.network.wasm`, or a plugin resource of `type: NETWORK`:
     /// connections.
     Network,
 }
@@ -57,7 +58,7 @@ pub struct FoundConfig {
     /// The YAML document it is in, from 0; `None` for a JSON file, a template's
     /// include or a kustomize build.
     pub document: Option<usize>,
-    /// What holds it, e.g. ``WasmPlugin `istio-system/meshborder` ``.
+    /// What holds it, e.g. ``TrafficExtension `istio-system/meshborder` ``.
     pub location: String,
     /// The configuration bytes, as Envoy hands them to `on_configure`.
     pub config: Vec<u8>,

@@ -2,14 +2,19 @@
 //!
 //! - A `WasmPlugin` whose `url` or name mentions meshborder: its
 //!   `spec.pluginConfig`, as the JSON string Istio makes of it (no pluginConfig is
-//!   the empty configuration).
+//!   the empty configuration); a `TrafficExtension` (Istio 1.30 and later) the
+//!   same, its fields under `spec.wasm`.
+//! - An Envoy Gateway `EnvoyExtensionPolicy`: each of its `spec.wasm` extensions
+//!   whose name or code URL mentions meshborder, its `config` as the JSON string
+//!   Envoy Gateway makes of it.
 //! - Anywhere in an Envoy document: an `envoy.extensions.filters.http.wasm.v3.Wasm`
 //!   or `envoy.extensions.filters.network.wasm.v3.Wasm` whose name, VM id or code
 //!   mentions meshborder: its `config.configuration`, a `StringValue` (the string)
 //!   or a `Struct` (its JSON).
 //!
-//! Each is found with the kind of filter it is loaded as: a `WasmPlugin`'s `type`
-//! (`NETWORK`, else HTTP), or the wasm filter's type.
+//! Each is found with the kind of filter it is loaded as: a plugin resource's
+//! `type` (`NETWORK`, else HTTP), HTTP for Envoy Gateway (whose Wasm extensions
+//! are HTTP filters), or the wasm filter's type.
 
 use std::path::Path;
 
@@ -58,8 +63,23 @@ pub fn configs_in(value: &Value, file: &Path, index: Option<usize>) -> Vec<Found
         node: node.clone(),
         kind: Some(kind),
     };
-    if value.get("kind").and_then(Value::as_str) == Some("WasmPlugin") {
-        return wasm_plugin(value).map(found).into_iter().collect();
+    match value.get("kind").and_then(Value::as_str) {
+        Some(kind @ "WasmPlugin") => {
+            return plugin(value, kind, "/spec")
+                .map(found)
+                .into_iter()
+                .collect();
+        }
+        Some(kind @ "TrafficExtension") => {
+            return plugin(value, kind, "/spec/wasm")
+                .map(found)
+                .into_iter()
+                .collect();
+        }
+        Some("EnvoyExtensionPolicy") => {
+            return extension_policy(value).into_iter().map(found).collect();
+        }
+        _ => {}
     }
     let mut filters = Vec::new();
     collect_filters(value, &mut Vec::new(), &mut filters);
@@ -78,29 +98,74 @@ pub fn wasm_filter_kind(type_url: &str) -> Option<FilterKind> {
     }
 }
 
-fn wasm_plugin(value: &Value) -> Option<Found> {
+/// An Istio plugin resource of `kind`, whose module's fields (`url`, `type`,
+/// `pluginConfig`) are at `module`.
+fn plugin(value: &Value, kind: &str, module: &str) -> Option<Found> {
     let text = |pointer: &str| value.pointer(pointer).and_then(Value::as_str).unwrap_or("");
     let name = text("/metadata/name");
-    let namespace = text("/metadata/namespace");
-    if !(text("/spec/url").contains(MESHBORDER) || name.contains(MESHBORDER)) {
+    if !(text(&format!("{module}/url")).contains(MESHBORDER) || name.contains(MESHBORDER)) {
         return None;
     }
-    let config = match value.pointer("/spec/pluginConfig") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(config) => serde_json::to_vec(config).unwrap_or_default(),
-    };
-    let location = if namespace.is_empty() {
-        format!("WasmPlugin `{name}`")
-    } else {
-        format!("WasmPlugin `{namespace}/{name}`")
-    };
+    let config = json_text(value.pointer(&format!("{module}/pluginConfig")));
     // Istio runs a plugin without a type (UNSPECIFIED_PLUGIN_TYPE) as HTTP.
-    let kind = if text("/spec/type") == "NETWORK" {
+    let filter = if text(&format!("{module}/type")) == "NETWORK" {
         FilterKind::Network
     } else {
         FilterKind::Http
     };
-    Some((location, config, kind))
+    Some((resource_location(value, kind), config, filter))
+}
+
+/// The meshborder extensions of an Envoy Gateway `EnvoyExtensionPolicy`.
+fn extension_policy(value: &Value) -> Vec<Found> {
+    let extensions = value.pointer("/spec/wasm").and_then(Value::as_array);
+    let policy = resource_location(value, "EnvoyExtensionPolicy");
+    let mut found = Vec::new();
+    for (index, extension) in extensions.into_iter().flatten().enumerate() {
+        let text = |pointer: &str| {
+            extension
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
+        let mentions = ["/name", "/code/image/url", "/code/http/url"]
+            .iter()
+            .any(|pointer| text(pointer).contains(MESHBORDER));
+        if !mentions {
+            continue;
+        }
+        let name = text("/name");
+        let location = if name.is_empty() {
+            format!("{policy}, wasm[{index}]")
+        } else {
+            format!("{policy}, wasm `{name}`")
+        };
+        found.push((
+            location,
+            json_text(extension.get("config")),
+            FilterKind::Http,
+        ));
+    }
+    found
+}
+
+/// `value` as the JSON text its host hands the filter; nothing for no value.
+fn json_text(value: Option<&Value>) -> Vec<u8> {
+    match value {
+        None | Some(Value::Null) => Vec::new(),
+        Some(config) => serde_json::to_vec(config).unwrap_or_default(),
+    }
+}
+
+/// ``Kind `namespace/name` `` of a Kubernetes resource.
+fn resource_location(value: &Value, kind: &str) -> String {
+    let text = |pointer: &str| value.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+    let (name, namespace) = (text("/metadata/name"), text("/metadata/namespace"));
+    if namespace.is_empty() {
+        format!("{kind} `{name}`")
+    } else {
+        format!("{kind} `{namespace}/{name}`")
+    }
 }
 
 fn collect_filters<'a>(value: &'a Value, names: &mut Vec<&'a str>, out: &mut Vec<Found>) {

@@ -12,7 +12,7 @@ type TestResult = Result<(), Box<dyn Error>>;
 
 #[test]
 fn every_shipped_configuration_passes_check() -> TestResult {
-    let run = meshborder(&["check", "envoy-config", "istio"])?;
+    let run = meshborder(&["check", "envoy-config", "istio", "envoy-gateway"])?;
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
     let (summary, results) = lines.split_last().ok_or("no output")?;
@@ -87,6 +87,53 @@ static_resources:
                           value: '{"residency":{"rules":[{"name":"here","allowSourceRegions":["eu-west-1"]}]}}'
                         vm_config: { vm_id: meshborder, code: { local: { filename: x.wasm } } }
 "#;
+
+const PLUGIN_RESOURCES: &str = r#"apiVersion: extensions.istio.io/v1alpha1
+kind: TrafficExtension
+metadata: { name: meshborder-tcp, namespace: istio-system }
+spec:
+  wasm:
+    url: oci://ghcr.io/meshborder/meshborder-filter:0.1.0
+    type: NETWORK
+    pluginConfig: { layer: tcp }
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyExtensionPolicy
+metadata: { name: ingress, namespace: shop }
+spec:
+  targetRefs: [ { group: gateway.networking.k8s.io, kind: Gateway, name: shop } ]
+  wasm:
+    - name: other
+      code: { type: Image, image: { url: example.com/other:1 } }
+    - name: meshborder
+      code: { type: Image, image: { url: ghcr.io/meshborder/meshborder-filter:0.1.0 } }
+      config: { cluster: us-east, direction: outbound, routing: { default: eu-west-1 } }
+"#;
+
+#[test]
+fn a_traffic_extension_and_an_envoy_gateway_extension_are_found_and_checked() -> TestResult {
+    let dir = scratch("cli-check-plugin-resources")?;
+    let file = write(&dir, "plugins.yaml", PLUGIN_RESOURCES)?;
+    let run = meshborder(&["check", &file])?;
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some(format!("{file}#1 (TrafficExtension `istio-system/meshborder-tcp`): OK").as_str())
+    );
+    // The policy's own extension only, with its routing to a region the
+    // configuration does not know.
+    let policy = lines.get(1).copied().unwrap_or_default();
+    assert!(
+        policy.starts_with(&format!(
+            "{file}#2 (EnvoyExtensionPolicy `shop/ingress`, wasm `meshborder`): REFUSED"
+        )) && policy.contains("eu-west-1"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    Ok(())
+}
 
 #[test]
 fn an_envoy_bootstrap_is_checked_on_its_own_node() -> TestResult {

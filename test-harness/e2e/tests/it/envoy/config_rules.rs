@@ -4,9 +4,9 @@
 //! connection manager (residency rules match on the path the app will serve), and a
 //! filter that fails closed.
 
-use meshborder_e2e::{loopback, paths};
 use meshborder_e2e::render::{self, INCLUDE_DIR};
 use meshborder_e2e::topology::{self, ConfigFiles};
+use meshborder_e2e::{loopback, paths};
 use meshborder_filter::contract::label;
 use serde_json::Value;
 

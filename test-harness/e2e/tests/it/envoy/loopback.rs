@@ -54,7 +54,10 @@ fn each_loopback_sidecar_inlines_the_plugin_config_its_comment_names() {
                 .unwrap();
         assert_eq!(found.len(), 1, "{config}: one meshborder filter");
         let inline: Value = serde_json::from_str(&found[0]).unwrap();
-        assert_eq!(inline, shipped, "{config}: the inline config differs from {plugin}");
+        assert_eq!(
+            inline, shipped,
+            "{config}: the inline config differs from {plugin}"
+        );
     }
 }
 
@@ -112,5 +115,8 @@ fn the_readme_lines_start_both_sidecars_and_a_request_through_them_reaches_the_a
         }
     }
     assert_eq!(started, 2, "the README starts two Envoys");
-    assert!(promised >= 2, "the README's requests promise what they print");
+    assert!(
+        promised >= 2,
+        "the README's requests promise what they print"
+    );
 }

@@ -1,5 +1,6 @@
 //! Tests of `crd_schema`: the shipped resources of istio/ against the CRD schemas
-//! of every supported Istio release, and the mistakes those schemas must refuse.
+//! of every supported Istio release that serves their kind (and the Gateway API's),
+//! and the mistakes those schemas must refuse.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 use meshborder_e2e::paths::workspace_root;
 
 use super::support::crd_schema::CrdSchemas;
-use super::support::crds::{all_releases, minor, release};
+use super::support::crds::{all_releases, minor, release, releases_serving};
 use super::support::files;
 
 fn yaml_documents(path: &Path) -> Vec<Value> {
@@ -61,6 +62,7 @@ fn is_checked_group(api_version: &str) -> bool {
     // install.istio.io's IstioOperator is read by istioctl, not served by a CRD.
     (group.ends_with(".istio.io") && group != "install.istio.io")
         || group == "monitoring.coreos.com"
+        || group == "gateway.networking.k8s.io"
 }
 
 /// Every whole resource of a CRD-backed group under istio/: (file, document).
@@ -95,14 +97,14 @@ fn shipped_resources() -> Vec<(String, Value)> {
 }
 
 /// The errors of `doc` under `schemas`, or a panic naming the release if it passes.
-fn refused(schemas: &CrdSchemas, doc: &Value) -> Vec<String> {
+pub(super) fn refused(schemas: &CrdSchemas, doc: &Value) -> Vec<String> {
     match schemas.validate(doc) {
         Ok(()) => panic!("{}: accepted {doc:#}", schemas.release()),
         Err(errors) => errors,
     }
 }
 
-fn assert_error_at(schemas: &CrdSchemas, errors: &[String], path: &str, words: &str) {
+pub(super) fn assert_error_at(schemas: &CrdSchemas, errors: &[String], path: &str, words: &str) {
     assert!(
         errors
             .iter()
@@ -133,7 +135,7 @@ fn valid_wasm_spec() -> Value {
     })
 }
 
-fn with(mut base: Value, pointer: &str, value: Value) -> Value {
+pub(super) fn with(mut base: Value, pointer: &str, value: Value) -> Value {
     let (parent, field) = pointer.rsplit_once('/').unwrap_or(("", pointer));
     let target = base
         .pointer_mut(parent)
@@ -181,8 +183,18 @@ fn every_release_file_loads_and_names_its_source() {
             schemas.release(),
             schemas.sources()
         );
+        assert!(
+            schemas.sources().iter().any(
+                |s| s.starts_with("kubernetes-sigs/gateway-api v1.") && s.contains(", commit ")
+            ),
+            "{}: {:?}",
+            schemas.release(),
+            schemas.sources()
+        );
         let kinds: Vec<&str> = schemas.kinds().collect();
         for kind in [
+            "gateway.networking.k8s.io/v1/Gateway",
+            "gateway.networking.k8s.io/v1/HTTPRoute",
             "extensions.istio.io/v1alpha1/WasmPlugin",
             "networking.istio.io/v1/VirtualService",
             "networking.istio.io/v1/DestinationRule",
@@ -205,14 +217,14 @@ fn every_release_file_loads_and_names_its_source() {
 }
 
 #[test]
-fn every_shipped_istio_resource_validates_for_every_supported_release() {
+fn every_shipped_istio_resource_validates_for_every_supported_release_that_serves_its_kind() {
     let resources = shipped_resources();
     let kinds: BTreeSet<&str> = resources
         .iter()
         .filter_map(|(_, d)| d.get("kind")?.as_str())
         .collect();
     for kind in [
-        "WasmPlugin",
+        "TrafficExtension",
         "VirtualService",
         "DestinationRule",
         "Gateway",
@@ -225,8 +237,9 @@ fn every_shipped_istio_resource_validates_for_every_supported_release() {
         );
     }
     let mut failures = Vec::new();
-    for schemas in all_releases() {
-        for (file, doc) in &resources {
+    for (file, doc) in &resources {
+        let kind = doc["kind"].as_str().unwrap_or_default();
+        for schemas in releases_serving(kind) {
             let doc = &pinned(schemas, file, doc);
             if let Err(errors) = schemas.validate(doc) {
                 let name = doc
@@ -247,20 +260,24 @@ fn every_shipped_istio_resource_validates_for_every_supported_release() {
 /// The placeholder digest that base/ ships until `make image` gives a real one.
 const DIGEST_PLACEHOLDER: &str = "PIN-ME-run-make-image-and-paste-the-sha256-it-prints";
 
-/// `doc` with the digest placeholder of a WasmPlugin replaced by a real-looking
+/// `doc` with the digest placeholder of a plugin (`spec.wasm.sha256` of a
+/// TrafficExtension, `spec.sha256` of a WasmPlugin) replaced by a real-looking
 /// digest, after checking that the CRD refuses the placeholder, and only it, as
-/// the comment in base/wasmplugin-sidecar.yaml promises.
+/// the comment in base/plugin-sidecar.yaml promises.
 fn pinned(schemas: &CrdSchemas, file: &str, doc: &Value) -> Value {
-    if doc.pointer("/spec/sha256").and_then(Value::as_str) != Some(DIGEST_PLACEHOLDER) {
+    let Some(pointer) = ["/spec/sha256", "/spec/wasm/sha256"]
+        .into_iter()
+        .find(|pointer| doc.pointer(pointer).and_then(Value::as_str) == Some(DIGEST_PLACEHOLDER))
+    else {
         return doc.clone();
-    }
+    };
     let errors = refused(schemas, doc);
     assert!(
-        errors.len() == 1 && errors[0].starts_with("/spec/sha256: "),
+        errors.len() == 1 && errors[0].starts_with(&format!("{pointer}: ")),
         "{} {file}: the placeholder digest should be the only error: {errors:#?}",
         schemas.release()
     );
-    with(doc.clone(), "/spec/sha256", json!("0".repeat(64)))
+    with(doc.clone(), pointer, json!("0".repeat(64)))
 }
 
 #[test]
@@ -269,9 +286,9 @@ fn kustomize_patch_files_are_recognised_and_left_to_the_built_output() {
     let files = files::istio_yaml_files().unwrap_or_else(|e| panic!("{e}"));
     let patches = kustomize_patches(&files);
     for patch in [
-        "istio/overlays/us-east/sidecar-plugin.yaml",
-        "istio/overlays/eu-west/gateway-plugin.yaml",
-        "istio/overlays/eu-west/sidecar-tcp-plugin.yaml",
+        "istio/overlays/us-east/plugins/sidecar-plugin.yaml",
+        "istio/overlays/eu-west/plugins/gateway-plugin.yaml",
+        "istio/overlays/eu-west/plugins/sidecar-tcp-plugin.yaml",
     ] {
         let path = root
             .join(patch)
@@ -286,8 +303,15 @@ fn kustomize_patch_files_are_recognised_and_left_to_the_built_output() {
         .into_iter()
         .map(|(file, _)| file)
         .collect();
+    for file in &checked {
+        let path = root.join(file).canonicalize().unwrap();
+        assert!(!patches.contains(&path), "{file} is a patch, checked whole");
+    }
+    // An overlay's own whole resources are checked: the ambient waypoint's.
     assert!(
-        !checked.iter().any(|f| f.contains("overlays/")),
+        checked
+            .iter()
+            .any(|f| f.ends_with("overlays/ambient-eu-west/waypoint.yaml")),
         "{checked:?}"
     );
 }

@@ -5,6 +5,7 @@
 
 use super::support::files::{self, shown};
 use super::support::models;
+use super::support::views::plugin::Form;
 use meshborder_e2e::paths;
 
 #[test]
@@ -37,7 +38,7 @@ fn every_document_under_istio_is_accepted_by_its_crd_schema_or_model() {
         }
     }
     for kind in [
-        "WasmPlugin",
+        "TrafficExtension",
         "VirtualService",
         "DestinationRule",
         "Gateway",
@@ -63,22 +64,29 @@ fn a_misspelt_field_is_refused_by_the_crd_schema_or_the_model_of_its_kind() {
     };
     let cases = [
         (
-            "base/wasmplugin-sidecar.yaml",
-            "/spec",
+            "base/plugin-sidecar.yaml",
+            "/spec/wasm",
             "failStrategy",
             "failStratgy",
         ),
+        ("base/plugin-sidecar.yaml", "/spec/match/0", "mode", "mdoe"),
         (
-            "base/wasmplugin-sidecar.yaml",
-            "/spec/match/0",
-            "mode",
-            "mdoe",
-        ),
-        (
-            "base/wasmplugin-sidecar-tcp.yaml",
+            "base/plugin-sidecar-tcp.yaml",
             "/spec/match/0/ports/0",
             "number",
             "port",
+        ),
+        (
+            "overlays/us-east/plugins/sidecar-plugin.yaml",
+            "/spec/wasm",
+            "pluginConfig",
+            "pluginconfig",
+        ),
+        (
+            "overlays/ambient-eu-west/waypoint.yaml",
+            "/spec",
+            "gatewayClassName",
+            "gatewayClass",
         ),
         (
             "base/virtualservice.yaml",
@@ -113,6 +121,12 @@ fn a_misspelt_field_is_refused_by_the_crd_schema_or_the_model_of_its_kind() {
         ),
         (
             "overlays/us-east/kustomization.yaml",
+            "",
+            "components",
+            "componets",
+        ),
+        (
+            "overlays/us-east/plugins/kustomization.yaml",
             "",
             "patches",
             "patchs",
@@ -153,21 +167,36 @@ fn a_resource_of_a_kind_without_a_model_is_refused() {
 }
 
 #[test]
-fn the_editor_schema_checks_plugin_config_against_the_filter_schema() {
+fn the_editor_schemas_check_plugin_config_against_the_filter_schema_in_either_form() {
     let istio = files::istio_dir();
-    let schema_path = istio.join("schema/wasmplugin.schema.json");
-    let schema = files::load_json(&schema_path).unwrap();
-    let reference =
-        files::str_at(&schema, "/properties/spec/properties/pluginConfig/$ref").unwrap();
-    let target = schema_path.parent().unwrap().join(reference);
-    assert_eq!(
-        target.canonicalize().unwrap(),
-        paths::workspace_root()
-            .join("filter/config.schema.json")
-            .canonicalize()
-            .unwrap(),
-        "the $ref must lead to the filter's schema"
-    );
+    let filter_schema = paths::workspace_root()
+        .join("filter/config.schema.json")
+        .canonicalize()
+        .unwrap();
+    let schemas = [
+        (
+            Form::TrafficExtension,
+            "schema/trafficextension.schema.json",
+            "/properties/spec/properties/wasm/properties/pluginConfig/$ref",
+        ),
+        (
+            Form::WasmPlugin,
+            "schema/wasmplugin.schema.json",
+            "/properties/spec/properties/pluginConfig/$ref",
+        ),
+    ];
+    for (_, file, pointer) in schemas {
+        let schema_path = istio.join(file);
+        let schema = files::load_json(&schema_path).unwrap();
+        let reference = files::str_at(&schema, pointer)
+            .unwrap_or_else(|| panic!("{file}: no $ref at {pointer}"));
+        let target = schema_path.parent().unwrap().join(reference);
+        assert_eq!(
+            target.canonicalize().unwrap(),
+            filter_schema,
+            "{file}: the $ref must lead to the filter's schema"
+        );
+    }
 
     let mut modelines = 0;
     for path in files::istio_yaml_files().unwrap() {
@@ -185,14 +214,22 @@ fn the_editor_schema_checks_plugin_config_against_the_filter_schema() {
             "`{}`: `{schema}` does not exist",
             shown(&path)
         );
+        let document = files::load_single_yaml(&path).unwrap();
+        let form = Form::of(&document)
+            .unwrap_or_else(|| panic!("`{}`: a modeline on no plugin", shown(&path)));
+        let (_, expected, _) = schemas.iter().find(|(f, _, _)| *f == form).unwrap();
         assert_eq!(
             resolved.canonicalize().unwrap(),
-            schema_path.canonicalize().unwrap()
+            istio.join(expected).canonicalize().unwrap(),
+            "`{}`: a {} file names the schema of its kind",
+            shown(&path),
+            form.kind()
         );
         modelines += 1;
     }
-    // The three WasmPlugins and the six overlay patches of them.
-    assert_eq!(modelines, 9, "every WasmPlugin file carries the modeline");
+    // The three plugins of the base, the six patches of them in the cluster
+    // overlays, and the ambient overlay's waypoint plugin.
+    assert_eq!(modelines, 10, "every plugin file carries the modeline");
 }
 
 #[test]

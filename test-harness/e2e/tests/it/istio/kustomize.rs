@@ -3,27 +3,31 @@
 //! CRD's schema on every Istio release the overlay supports, each overlay carries
 //! its own cluster's identity, the certificate-bound overlays change only whom the
 //! sidecars believe, every overlay and component is built here, and the routing
-//! resources agree with the plugin configuration they rely on.
+//! resources agree with the plugin configuration they rely on. (The two forms of
+//! the plugins are `forms`'s.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::support::crds;
 use super::support::files;
-use super::support::kustomize::{self, BUILDS, Module, OVERLAYS, Trust};
+use super::support::forms::{self, SHIPPED};
+use super::support::kustomize::{self, BUILDS, DataPlane, Module, OVERLAYS, Trust};
 use super::support::models::{self, Resource, all_of_kind};
-use super::support::shipped::{self, GATEWAY, SIDECAR, SIDECAR_TCP, config, named};
+use super::support::shipped::{self, GATEWAY, SIDECAR, SIDECAR_TCP, WAYPOINT, config, named};
 use super::support::views::networking::{DestinationRule, VirtualService};
-use super::support::views::wasm_plugin::{SHA256_PLACEHOLDER, SOME_DIGEST, pinned};
+use super::support::views::plugin::{Form, SHA256_PLACEHOLDER, SOME_DIGEST, pinned};
 use meshborder_filter::contract::header::ROUTE_REGION;
 use serde_json::Value;
 
-/// The oldest Istio minor release a build supports: the overlays that load the
-/// filter from a file use `FAIL_RELOAD`, which Istio 1.27 introduced.
+/// The oldest Istio minor release a build supports as istio/ ships it: the
+/// overlay's, and for the base (TrafficExtensions) and the monitoring (no plugin),
+/// that of what they hold.
 fn oldest_minor(build: &str) -> u32 {
-    let local = OVERLAYS
-        .iter()
-        .any(|overlay| overlay.dir == build && overlay.module == Module::LocalFile);
-    if local { 27 } else { 22 }
+    match OVERLAYS.iter().find(|overlay| overlay.dir == build) {
+        Some(overlay) => overlay.oldest_minor(SHIPPED),
+        None if build == "base" => SHIPPED.oldest_minor(),
+        None => 22,
+    }
 }
 
 /// The names of the directories under `istio/<dir>`, as `<dir>/<name>`.
@@ -54,6 +58,8 @@ fn every_overlay_directory_is_one_the_tests_build() {
 
 #[test]
 fn every_component_is_used_by_an_overlay() {
+    // Components an overlay keeps for itself (a cluster's identity and rules) are
+    // used too; every one under components/ must be.
     let mut used = BTreeSet::new();
     for overlay in &OVERLAYS {
         let path = files::istio_dir()
@@ -71,7 +77,22 @@ fn every_component_is_used_by_an_overlay() {
             used.insert(under.unwrap().display().to_string());
         }
     }
-    assert_eq!(directories_under("components"), used);
+    // The WasmPlugin form is named by no overlay as shipped: `forms` builds every
+    // overlay with it.
+    let shared = directories_under("components");
+    let other_form = format!("components/{}", Form::WasmPlugin.component());
+    assert!(shared.contains(&other_form), "no {other_form}");
+    assert_eq!(
+        shared.difference(&used).collect::<Vec<_>>(),
+        vec![&other_form],
+        "unused components"
+    );
+    for component in &used {
+        assert!(
+            component.starts_with("components/") || component.starts_with("overlays/"),
+            "`{component}`: a component lives under components/ or in an overlay"
+        );
+    }
 }
 
 #[test]
@@ -95,10 +116,15 @@ fn every_kustomization_renders_to_resources_their_crds_accept_on_every_supported
             }
             // The placeholder is refused until an image is pinned (tested below).
             let pinned = pinned(document);
-            for schemas in crds::all_releases()
-                .iter()
+            let releases: Vec<_> = crds::releases_serving(resource.kind())
                 .filter(|schemas| crds::minor(schemas) >= oldest_minor(build))
-            {
+                .collect();
+            assert!(
+                !releases.is_empty(),
+                "`{build}`: no release serves its {}",
+                resource.kind()
+            );
+            for schemas in releases {
                 schemas.validate(&pinned).unwrap_or_else(|errors| {
                     panic!(
                         "`kustomize build {build}`, {} {}, on {}: {errors:#?}",
@@ -117,7 +143,8 @@ fn an_overlay_deploys_the_whole_base_and_the_monitoring() {
     let kinds = |build: &str| -> BTreeMap<String, usize> {
         let mut kinds = BTreeMap::new();
         for document in kustomize::build(build).unwrap() {
-            *kinds.entry(document["kind"].to_string()).or_insert(0) += 1;
+            let kind = format!("{} {}", document["apiVersion"], document["kind"]);
+            *kinds.entry(kind).or_insert(0) += 1;
         }
         kinds
     };
@@ -126,6 +153,16 @@ fn an_overlay_deploys_the_whole_base_and_the_monitoring() {
         *expected.entry(kind).or_insert(0) += count;
     }
     for overlay in &OVERLAYS {
+        let mut expected = expected.clone();
+        if overlay.data_plane == DataPlane::Ambient {
+            // The waypoint and the plugin on it.
+            for kind in [
+                r#""gateway.networking.k8s.io/v1" "Gateway""#,
+                r#""extensions.istio.io/v1alpha1" "TrafficExtension""#,
+            ] {
+                *expected.entry(kind.to_owned()).or_insert(0) += 1;
+            }
+        }
         assert_eq!(kinds(overlay.dir), expected, "`{}`", overlay.dir);
     }
 }
@@ -170,6 +207,21 @@ fn each_overlay_sets_its_own_cluster_and_region_and_keeps_the_shared_tables() {
         // The overlay's cluster is in the shared table, in the overlay's region.
         let table = config(named(&rendered, "meshborder").unwrap(), "clusters").unwrap();
         assert_eq!(table[cluster]["region"], region, "{dir}: clusters table");
+        if overlay.data_plane == DataPlane::Ambient {
+            // The waypoint's plugin has the sidecars' tables, and its own identity.
+            let waypoint = named(&rendered, WAYPOINT).unwrap();
+            let sidecar = named(&base, SIDECAR).unwrap();
+            for key in ["clusters", "regionGroups", "routing"] {
+                assert_eq!(
+                    config(waypoint, key),
+                    config(sidecar, key),
+                    "{dir} {WAYPOINT}: `{key}`"
+                );
+            }
+            assert_eq!(config(waypoint, "cluster"), Some(&Value::from(cluster)));
+            assert_eq!(config(waypoint, "region"), Some(&Value::from(region)));
+            assert_eq!(config(waypoint, "zone"), None, "{dir} {WAYPOINT}");
+        }
     }
 }
 
@@ -197,8 +249,13 @@ fn a_trust_domain_overlay_changes_only_whom_the_sidecars_believe() {
             );
         }
         for document in &mut expected {
-            if document["kind"] == "WasmPlugin" && document["metadata"]["name"] == "meshborder" {
-                document["spec"]["pluginConfig"]["trustedPeers"] = peers.clone();
+            let config = match Form::of(document) {
+                Some(Form::TrafficExtension) => "/spec/wasm/pluginConfig",
+                Some(Form::WasmPlugin) => "/spec/pluginConfig",
+                None => continue,
+            };
+            if document["metadata"]["name"] == SIDECAR {
+                document.pointer_mut(config).unwrap()["trustedPeers"] = peers.clone();
             }
         }
         assert_eq!(
@@ -232,8 +289,15 @@ fn residency_rules_with_one_name_are_the_same_in_every_overlay() {
                 .cloned()
         };
         let http = rules_of(SIDECAR).unwrap_or_else(|| panic!("{overlay}: no residency rules"));
-        // Some clusters have no TCP rule (its port is only one cluster's database).
-        for rule in http.iter().chain(rules_of(SIDECAR_TCP).iter().flatten()) {
+        // Some clusters have no TCP rule (its port is only one cluster's database),
+        // and only the ambient overlay has a waypoint.
+        let others = [SIDECAR_TCP, WAYPOINT].map(|name| {
+            named(&rendered, name)
+                .ok()
+                .and_then(|_| rules_of(name))
+                .unwrap_or_default()
+        });
+        for rule in http.iter().chain(others.iter().flatten()) {
             let name = rule["name"].as_str().unwrap().to_owned();
             rules.entry(name).or_default().push((overlay, rule.clone()));
         }
@@ -284,7 +348,7 @@ fn production_overlays_pull_one_pinned_oci_image() {
         assert_eq!(
             images.len(),
             1,
-            "{overlay}: the WasmPlugins pull different images: {images:?}"
+            "{overlay}: the plugins pull different images: {images:?}"
         );
         let (url, sha256) = images.into_iter().next().unwrap();
         assert!(
@@ -301,33 +365,39 @@ fn production_overlays_pull_one_pinned_oci_image() {
 }
 
 #[test]
-fn the_sha256_placeholder_is_refused_by_istios_crd_pattern() {
-    // The CRD's pattern is `(^$|^[a-f0-9]{64}$)`: the API server refuses anything
-    // else, so a WasmPlugin still carrying the placeholder cannot be applied.
-    let plugin =
-        files::load_single_yaml(&files::istio_dir().join("base/wasmplugin-sidecar.yaml")).unwrap();
-    assert_eq!(
-        files::str_at(&plugin, "/spec/sha256"),
-        Some(SHA256_PLACEHOLDER)
-    );
-    let with = |sha256: &str| {
-        let mut copy = plugin.clone();
-        copy["spec"]["sha256"] = Value::from(sha256);
-        copy
-    };
-    for schemas in crds::all_releases() {
-        let errors = schemas.validate(&plugin).unwrap_err();
-        assert!(
-            errors.iter().all(|e| e.starts_with("/spec/sha256: ")),
-            "{}: {errors:?}",
-            schemas.release()
-        );
-        assert_eq!(schemas.validate(&with(SOME_DIGEST)), Ok(()));
-        assert!(
-            schemas
-                .validate(&with(&SOME_DIGEST.to_ascii_uppercase()))
-                .is_err()
-        );
+fn the_sha256_placeholder_is_refused_by_istios_crd_pattern_in_both_forms() {
+    // The CRDs' pattern is `(^$|^[a-f0-9]{64}$)`: the API server refuses anything
+    // else, so a plugin still carrying the placeholder cannot be applied, as a
+    // TrafficExtension (the file) or as the WasmPlugin an overlay makes of it.
+    let file =
+        files::load_single_yaml(&files::istio_dir().join("base/plugin-sidecar.yaml")).unwrap();
+    let converted = forms::build_as("overlays/us-east", Form::WasmPlugin)
+        .unwrap()
+        .into_iter()
+        .find(|document| document["metadata"]["name"] == SIDECAR)
+        .unwrap();
+    for (plugin, digest) in [(file, "/spec/wasm/sha256"), (converted, "/spec/sha256")] {
+        assert_eq!(files::str_at(&plugin, digest), Some(SHA256_PLACEHOLDER));
+        let with = |sha256: &str| {
+            let mut copy = plugin.clone();
+            *copy.pointer_mut(digest).unwrap() = Value::from(sha256);
+            copy
+        };
+        let kind = plugin["kind"].as_str().unwrap();
+        for schemas in crds::releases_serving(kind) {
+            let errors = schemas.validate(&plugin).unwrap_err();
+            assert!(
+                errors.iter().all(|e| e.starts_with(&format!("{digest}: "))),
+                "{} {kind}: {errors:?}",
+                schemas.release()
+            );
+            assert_eq!(schemas.validate(&with(SOME_DIGEST)), Ok(()));
+            assert!(
+                schemas
+                    .validate(&with(&SOME_DIGEST.to_ascii_uppercase()))
+                    .is_err()
+            );
+        }
     }
 }
 

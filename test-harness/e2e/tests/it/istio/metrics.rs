@@ -163,11 +163,11 @@ fn the_stats_override_reaches_every_proxy_that_runs_the_filter() {
         metadata.annotations.unwrap()["sidecar.istio.io/bootstrapOverride"],
         "meshborder-stats-tags"
     );
-    let sidecar = shipped::in_file("base/wasmplugin-sidecar.yaml").unwrap();
+    let sidecar = shipped::in_file("base/plugin-sidecar.yaml").unwrap();
     assert_eq!(
         metadata.labels.unwrap(),
         sidecar.spec.selector.unwrap().match_labels,
-        "the pod gets the label the sidecar WasmPlugin selects"
+        "the pod gets the label the sidecar plugin selects"
     );
 
     // The gateway's injection template ignores the annotation: its patch mounts the

@@ -1,9 +1,15 @@
-//! The `istio/` material: documents, kustomize builds, plugin configurations in a
-//! real Envoy, metrics and stats tags, PromQL rules, the image recipe, and each
-//! cluster's trust domain for certificate-bound identity.
+//! The `istio/` material: documents, kustomize builds, the plugins' two forms,
+//! plugin configurations in a real Envoy, metrics and stats tags, PromQL rules, the
+//! image recipe, each cluster's trust domain for certificate-bound identity, and
+//! the ambient overlay's waypoint; and the Envoy Gateway example, checked with the
+//! same CRD schemas and filter.
 
+mod ambient;
 mod crd_schema;
+mod crd_schema_kinds;
 mod documents;
+mod envoy_gateway;
+mod forms;
 mod image;
 mod kustomize;
 mod metrics;

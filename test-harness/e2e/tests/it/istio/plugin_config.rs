@@ -1,5 +1,7 @@
-//! Every `pluginConfig` istio/ ships configures the real filter: each WasmPlugin,
-//! as written and as every kustomization renders it, is loaded into a real Envoy
+//! Every `pluginConfig` istio/ ships configures the real filter: each plugin (a
+//! TrafficExtension, the form istio/ ships; `forms` shows that the WasmPlugin
+//! form carries the same configuration), as written and as every kustomization
+//! renders it, is loaded into a real Envoy
 //! with the release `.wasm` the way Istio loads it (an HTTP plugin as an HTTP
 //! filter, a `type: NETWORK` one as a network filter in front of `tcp_proxy`), and
 //! `envoy --mode validate` runs the filter's `on_configure` on it. A configuration
@@ -11,10 +13,10 @@ use std::collections::BTreeSet;
 
 use super::support::envoy::{self, Node};
 use super::support::files;
-use super::support::kustomize::{BUILDS, OVERLAYS};
+use super::support::kustomize::{BUILDS, DataPlane, OVERLAYS};
 use super::support::shipped::{self, SIDECAR, SIDECAR_TCP, config, named};
 use super::support::trust_domains;
-use super::support::views::wasm_plugin::{PluginType, WasmPlugin};
+use super::support::views::plugin::{Form, Plugin, PluginType};
 use crate::wasm::fixtures::{INBOUND, TRUSTED_SAN, get, node, outbound};
 use meshborder_e2e::host::Counters;
 use meshborder_e2e::paths;
@@ -38,9 +40,19 @@ fn every_shipped_plugin_config_configures_the_real_filter() {
     let plugins = shipped::all_plugins().unwrap();
     assert!(
         plugins.len() >= 10,
-        "too few WasmPlugins found: {}",
+        "too few plugins found: {}",
         plugins.len()
     );
+    // As istio/ ships them: TrafficExtensions (the WasmPlugin form carries the same
+    // configuration, field for field: `forms`).
+    for (origin, plugin) in &plugins {
+        assert_eq!(
+            plugin.form,
+            Form::TrafficExtension,
+            "{origin}, {}",
+            plugin.id()
+        );
+    }
     // The TCP plugin's file, and every build but the monitoring one.
     let network = plugins
         .iter()
@@ -124,10 +136,13 @@ fn every_plugin_runs_in_the_layer_its_configuration_names() {
 
 #[test]
 fn every_shipped_http_plugin_tags_its_requests_with_the_zone_of_its_node() {
+    // Every HTTP plugin that may be on the caller's side: the waypoint's is always
+    // on the destination's (its `direction` says so), and tags nothing.
     let http = shipped::all_plugins()
         .unwrap()
         .into_iter()
-        .filter(|(_, plugin)| plugin.plugin_type() == PluginType::Http);
+        .filter(|(_, plugin)| plugin.plugin_type() == PluginType::Http)
+        .filter(|(_, plugin)| config(plugin, "direction") != Some(&Value::from("inbound")));
     for (origin, plugin) in http {
         let identity = Node::for_plugin(&plugin);
         let config = plugin.plugin_config_json().unwrap();
@@ -152,7 +167,7 @@ fn every_shipped_http_plugin_tags_its_requests_with_the_zone_of_its_node() {
 
 #[test]
 fn the_sidecar_plugin_enforces_before_authorization_on_both_sides_and_fails_closed() {
-    let plugin = shipped::in_file("base/wasmplugin-sidecar.yaml").unwrap();
+    let plugin = shipped::in_file("base/plugin-sidecar.yaml").unwrap();
     assert_eq!(plugin.spec.phase.as_deref(), Some("AUTHZ"));
     assert_eq!(plugin.spec.fail_strategy.as_deref(), Some("FAIL_CLOSE"));
     assert_eq!(plugin.modes(), [Some("CLIENT_AND_SERVER")]);
@@ -171,7 +186,7 @@ fn the_sidecar_plugin_enforces_before_authorization_on_both_sides_and_fails_clos
 #[test]
 fn the_tcp_plugin_runs_on_the_server_side_of_the_database_port_before_authorization_and_fails_closed()
  {
-    let plugin = shipped::in_file("base/wasmplugin-sidecar-tcp.yaml").unwrap();
+    let plugin = shipped::in_file("base/plugin-sidecar-tcp.yaml").unwrap();
     assert_eq!(plugin.plugin_type(), PluginType::Network);
     assert_eq!(plugin.spec.type_.as_deref(), Some("NETWORK"));
     assert_eq!(plugin.spec.phase.as_deref(), Some("AUTHZ"));
@@ -182,7 +197,7 @@ fn the_tcp_plugin_runs_on_the_server_side_of_the_database_port_before_authorizat
         "the inbound side, where the caller's certificate is known"
     );
     assert_eq!(plugin.match_ports(), [DATABASE_PORT]);
-    let sidecar = shipped::in_file("base/wasmplugin-sidecar.yaml").unwrap();
+    let sidecar = shipped::in_file("base/plugin-sidecar.yaml").unwrap();
     assert_eq!(
         plugin.spec.selector.as_ref().unwrap().match_labels,
         sidecar.spec.selector.as_ref().unwrap().match_labels,
@@ -251,8 +266,8 @@ fn the_eu_database_rule_is_the_one_the_envoy_tests_run_against_postgres() {
 }
 
 /// Every complete TCP plugin, in the files and in every build, with its origin.
-fn network_plugins() -> Vec<(String, WasmPlugin)> {
-    let plugins: Vec<(String, WasmPlugin)> = shipped::all_plugins()
+fn network_plugins() -> Vec<(String, Plugin)> {
+    let plugins: Vec<(String, Plugin)> = shipped::all_plugins()
         .unwrap()
         .into_iter()
         .filter(|(_, plugin)| plugin.plugin_type() == PluginType::Network)
@@ -263,7 +278,7 @@ fn network_plugins() -> Vec<(String, WasmPlugin)> {
 }
 
 /// The residency rules of `plugin`, none if it has none.
-fn rules(plugin: &WasmPlugin) -> Vec<Value> {
+fn rules(plugin: &Plugin) -> Vec<Value> {
     config(plugin, "residency")
         .and_then(|residency| residency.get("rules"))
         .and_then(Value::as_array)
@@ -273,7 +288,7 @@ fn rules(plugin: &WasmPlugin) -> Vec<Value> {
 
 /// The regions `rule` lets callers come from: its `allowSourceRegions`, groups
 /// expanded with `plugin`'s `regionGroups`; `None` when it does not constrain them.
-fn allowed_source_regions(plugin: &WasmPlugin, rule: &Value) -> Option<BTreeSet<String>> {
+fn allowed_source_regions(plugin: &Plugin, rule: &Value) -> Option<BTreeSet<String>> {
     let groups = config(plugin, "regionGroups");
     let listed = rule.get("allowSourceRegions")?.as_array()?;
     let mut regions = BTreeSet::new();
@@ -440,7 +455,7 @@ fn every_shipped_tcp_plugin_closes_its_ports_to_the_callers_its_rules_forbid_and
 
 #[test]
 fn the_gateway_plugin_runs_on_the_client_side_of_the_ingress_gateway() {
-    let plugin = shipped::in_file("base/wasmplugin-gateway.yaml").unwrap();
+    let plugin = shipped::in_file("base/plugin-gateway.yaml").unwrap();
     assert_eq!(
         plugin.modes(),
         [Some("CLIENT")],
@@ -461,12 +476,17 @@ fn the_gateway_plugin_runs_on_the_client_side_of_the_ingress_gateway() {
 
 #[test]
 fn every_plugin_of_a_cluster_names_the_same_cluster_and_region() {
-    for overlay in OVERLAYS.iter().map(|overlay| overlay.dir) {
-        let rendered = shipped::plugins_in_build(overlay).unwrap();
+    for overlay in &OVERLAYS {
+        let rendered = shipped::plugins_in_build(overlay.dir).unwrap();
+        let expected = match overlay.data_plane {
+            DataPlane::Sidecar => 3,
+            DataPlane::Ambient => 4,
+        };
         assert_eq!(
             rendered.len(),
-            3,
-            "{overlay}: the sidecars' two plugins and the gateway's"
+            expected,
+            "{}: the sidecars' two plugins and the gateway's (and the waypoint's)",
+            overlay.dir
         );
         let sidecar = Node::for_plugin(named(&rendered, SIDECAR).unwrap());
         for plugin in &rendered {
@@ -474,7 +494,8 @@ fn every_plugin_of_a_cluster_names_the_same_cluster_and_region() {
             assert_eq!(
                 (&sidecar.cluster, &sidecar.region),
                 (&other.cluster, &other.region),
-                "{overlay}: {}",
+                "{}: {}",
+                overlay.dir,
                 plugin.id()
             );
         }

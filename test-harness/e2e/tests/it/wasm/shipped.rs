@@ -4,8 +4,9 @@
 //!
 //! Shipped configurations are found as `meshborder check` finds them: the plugin
 //! config JSON files of `envoy-config/` and `istio/`, the ones Envoy templates
-//! include, and the `WasmPlugin`s each kustomize overlay of `istio/` builds to,
-//! as the real `kustomize build` makes them.
+//! include, the plugin resources (`TrafficExtension`s) each kustomize overlay of
+//! `istio/` builds to, as the real `kustomize build` makes them, and the Wasm
+//! extension of the Envoy Gateway example.
 
 use std::error::Error;
 use std::fs;
@@ -63,11 +64,28 @@ fn every_plugin_configuration_in_envoy_config_configures() -> TestResult {
 }
 
 #[test]
-fn every_wasmplugin_that_istio_overlays_build_configures() -> TestResult {
+fn every_plugin_that_istio_overlays_build_configures() -> TestResult {
     let found = shipped("istio")?;
     assert!(
-        found.iter().any(|c| c.location.contains("WasmPlugin")),
-        "expected WasmPlugins in istio/: {found:?}"
+        found
+            .iter()
+            .any(|c| c.location.contains("TrafficExtension")),
+        "expected TrafficExtensions in istio/: {found:?}"
+    );
+    assert_all_configure(&release_filter()?, &found);
+    Ok(())
+}
+
+#[test]
+fn the_envoy_gateway_example_extension_configures() -> TestResult {
+    let found = shipped("envoy-gateway")?;
+    assert_eq!(
+        found
+            .iter()
+            .filter(|c| c.location.contains("EnvoyExtensionPolicy"))
+            .count(),
+        1,
+        "expected one meshborder extension in envoy-gateway/: {found:?}"
     );
     assert_all_configure(&release_filter()?, &found);
     Ok(())

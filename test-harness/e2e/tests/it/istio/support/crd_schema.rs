@@ -1,7 +1,8 @@
 //! Validation of Kubernetes resources against the OpenAPI schemas of their CRDs.
 //!
-//! The schemas come from the files next to this module (`istio-1.NN.json`,
-//! `prometheus-operator-vX.json`), which `generate.py` extracts from the CRD YAML
+//! The schemas come from the files in `test-harness/e2e/crd-schemas/`
+//! (`istio-1.NN.json`, `prometheus-operator-vX.json`, `gateway-api-vX.json`,
+//! `envoy-gateway-vX.json`), which `generate.py` there extracts from the CRD YAML
 //! of each release. Those files copy the CRD schemas as written; this module adds
 //! the meaning the Kubernetes API server gives them, so that a document accepted
 //! here is one the API server would accept on create:
@@ -16,6 +17,11 @@
 //! - the root admits `apiVersion`, `kind` and `metadata` (an `ObjectMeta`, closed,
 //!   `labels` and `annotations` as string maps), which CRDs leave implicit;
 //! - `x-kubernetes-list-type: set` and `map` make items, or their keys, unique;
+//! - `default`s are filled in before anything is checked, as the API server
+//!   defaults an object before it validates it: in the objects and list items a
+//!   document has, never in a branch of `oneOf`/`anyOf`/`allOf`/`not` (where
+//!   Kubernetes allows none). CEL rules read the defaulted fields (the Gateway
+//!   API's rules read `kind` of a `backendRef` that defaults to `Service`);
 //! - `x-kubernetes-validations` CEL rules are evaluated with `self` bound to the
 //!   value at that schema node. Transition rules (those that read `oldSelf`) only
 //!   apply to updates, and there is no old object here: they are skipped, and
@@ -25,7 +31,10 @@
 //!
 //! The CEL functions of the Kubernetes URL library that the Istio CRDs use
 //! (`isURL`, `url`, `getScheme`) are provided here, following Go's
-//! `url.ParseRequestURI`, which that library is built on.
+//! `url.ParseRequestURI`, which that library is built on. The one function of the
+//! Kubernetes strings library that the Gateway API CRDs use, `split`, is CEL's
+//! strings extension's, which has the same meaning (a string cut at every
+//! occurrence of a separator).
 //!
 //! `format` is checked only for the formats JSON Schema draft 4 knows
 //! (`date-time`, ...); the OpenAPI ones (`int32`, `int64`, `double`, `byte`) are
@@ -49,6 +58,8 @@ pub struct CrdSchemas {
     release: String,
     sources: Vec<String>,
     validators: BTreeMap<String, Validator>,
+    /// The schemas as the files state them, for their defaults.
+    stated: BTreeMap<String, Value>,
     rules: Vec<CelRule>,
 }
 
@@ -97,6 +108,7 @@ impl CrdSchemas {
             release: String::new(),
             sources: Vec::new(),
             validators: BTreeMap::new(),
+            stated: BTreeMap::new(),
             rules: Vec::new(),
         };
         for text in texts {
@@ -157,6 +169,7 @@ impl CrdSchemas {
                 .build(&translated)
                 .map_err(|err| format!("{release}: {key}: {err}"))?;
             self.validators.insert(key.clone(), validator);
+            self.stated.insert(key.clone(), schema.clone());
             self.rules.extend(rules);
         }
         Ok(())
@@ -219,8 +232,12 @@ impl CrdSchemas {
                 self.release
             )]);
         };
+        let mut defaulted = doc.clone();
+        if let Some(schema) = self.stated.get(&key) {
+            apply_defaults(schema, &mut defaulted);
+        }
         let mut lines = Vec::new();
-        for error in validator.iter_errors(doc) {
+        for error in validator.iter_errors(&defaulted) {
             if completeness == Completeness::Patch
                 && matches!(error.kind(), ValidationErrorKind::Required { .. })
             {
@@ -253,6 +270,44 @@ impl CrdSchemas {
             lines.push(format!("{path}: {error}"));
         }
         if lines.is_empty() { Ok(()) } else { Err(lines) }
+    }
+}
+
+/// Fills in every field that `schema` gives a `default` and `value` lacks, in the
+/// objects (properties and map values) and list items `value` has, recursively,
+/// as the API server defaults an object before it validates it. Branches of
+/// `oneOf`, `anyOf`, `allOf` and `not` are not followed: Kubernetes allows no
+/// default in them.
+fn apply_defaults(schema: &Value, value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for (name, sub) in properties.into_iter().flatten() {
+                if !object.contains_key(name)
+                    && let Some(default) = sub.get("default")
+                {
+                    object.insert(name.clone(), default.clone());
+                }
+                if let Some(child) = object.get_mut(name) {
+                    apply_defaults(sub, child);
+                }
+            }
+            if let Some(values) = schema.get("additionalProperties").filter(|s| s.is_object()) {
+                for (name, child) in object.iter_mut() {
+                    if properties.is_none_or(|known| !known.contains_key(name)) {
+                        apply_defaults(values, child);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item) = schema.get("items") {
+                for child in items {
+                    apply_defaults(item, child);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -501,7 +556,19 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "isURL",
     "url",
     "getScheme",
+    // Kubernetes strings library, as CEL's strings extension provides it
+    "split",
 ];
+
+/// The environment every rule runs in: CEL's standard library and its strings
+/// extension (for `split`; [`KNOWN_FUNCTIONS`] keeps a rule from calling the
+/// extension's other functions).
+fn cel_env() -> Result<Arc<cel::Env>, String> {
+    let mut env = cel::Env::stdlib();
+    env.add_extension(cel::extensions::strings)
+        .map_err(|err| format!("CEL strings extension: {err}"))?;
+    Ok(Arc::new(env))
+}
 
 struct CompiledRule {
     program: cel::Program,
@@ -542,17 +609,24 @@ fn cel_keyword_factory<'a>(
             message: message.to_owned(),
         });
     }
-    Ok(Box::new(CelRules(compiled)))
+    let env = cel_env().map_err(ValidationError::schema)?;
+    Ok(Box::new(CelRules {
+        rules: compiled,
+        env,
+    }))
 }
 
-struct CelRules(Vec<CompiledRule>);
+struct CelRules {
+    rules: Vec<CompiledRule>,
+    env: Arc<cel::Env>,
+}
 
 impl CelRules {
     fn failures(&self, instance: &Value) -> Vec<String> {
         let this = to_cel(instance);
         let mut failures = Vec::new();
-        for compiled in &self.0 {
-            let mut context = cel::Context::default();
+        for compiled in &self.rules {
+            let mut context = cel::Context::with_env(Arc::clone(&self.env));
             let registered = context
                 .add_function("isURL", |s: Arc<String>| parse_request_uri(&s).is_some())
                 .and_then(|()| {

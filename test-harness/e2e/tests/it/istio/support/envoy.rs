@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use super::Result;
 use super::files::shown;
-use super::views::wasm_plugin::{PluginType, WasmPlugin};
+use super::views::plugin::{Plugin, PluginType};
 
 /// The name of the listener the bootstraps define.
 pub const LISTENER: &str = "outbound";
@@ -55,7 +55,7 @@ pub struct Node {
 impl Node {
     /// The identity for `plugin`: its own `cluster` and `region` when it sets them
     /// (they override the node metadata anyway), else cluster us-east.
-    pub fn for_plugin(plugin: &WasmPlugin) -> Self {
+    pub fn for_plugin(plugin: &Plugin) -> Self {
         let config = plugin.spec.plugin_config.as_ref();
         let field = |name: &str, default: &str| {
             config
@@ -102,7 +102,7 @@ pub struct InboundTls<'a> {
 }
 
 /// Envoy's `failure_policy` for Istio's `failStrategy`, as Istio translates it.
-fn failure_policy(plugin: &WasmPlugin) -> &'static str {
+fn failure_policy(plugin: &Plugin) -> &'static str {
     match plugin.spec.fail_strategy.as_deref() {
         Some("FAIL_OPEN") => "FAIL_OPEN",
         Some("FAIL_RELOAD") => "FAIL_RELOAD",
@@ -115,7 +115,7 @@ fn failure_policy(plugin: &WasmPlugin) -> &'static str {
 /// failure policy, the plugin configuration as a `StringValue`, and the module.
 /// Every plugin gets the same `vm_id` and module, so an HTTP and a network plugin
 /// of one proxy share one VM, as Istio's (which set no `vm_id`) do.
-fn wasm_config(plugin: &WasmPlugin, wasm: &Path) -> Result<Value> {
+fn wasm_config(plugin: &Plugin, wasm: &Path) -> Result<Value> {
     Ok(json!({
         "name": plugin.metadata.name,
         "failure_policy": failure_policy(plugin),
@@ -143,12 +143,7 @@ fn listener(name: &str, direction: &str, filters: Value) -> Value {
 
 /// The network filters of a plugin of `type: NETWORK`, as Istio builds an inbound
 /// TCP chain: the plugin, then `tcp_proxy` to `cluster`.
-fn tcp_filters(
-    plugin: &WasmPlugin,
-    wasm: &Path,
-    stat_prefix: &str,
-    cluster: &str,
-) -> Result<Value> {
+fn tcp_filters(plugin: &Plugin, wasm: &Path, stat_prefix: &str, cluster: &str) -> Result<Value> {
     Ok(json!([
         {
             "name": "meshborder",
@@ -191,7 +186,7 @@ fn static_cluster(name: &str, upstream: SocketAddr) -> Value {
 /// `tcp_proxy` to [`TCP_UPSTREAM`]. `stats_config`, when given, is the bootstrap's
 /// own.
 pub fn bootstrap(
-    plugin: &WasmPlugin,
+    plugin: &Plugin,
     node: &Node,
     wasm: &Path,
     stats_config: Option<Value>,
@@ -225,7 +220,7 @@ pub fn bootstrap(
 
 /// The OUTBOUND listener [`LISTENER`] running the HTTP plugin `plugin` in front of a
 /// direct 200 response.
-fn http_listener(plugin: &WasmPlugin, wasm: &Path) -> Result<Value> {
+fn http_listener(plugin: &Plugin, wasm: &Path) -> Result<Value> {
     Ok(listener(
         LISTENER,
         "OUTBOUND",
@@ -283,7 +278,7 @@ fn inbound_tls(tls: InboundTls<'_>) -> Value {
 /// Istio builds a sidecar's inbound TCP chain under STRICT mTLS.
 pub fn add_inbound_tcp_mtls(
     bootstrap: &mut Value,
-    plugin: &WasmPlugin,
+    plugin: &Plugin,
     wasm: &Path,
     tls: InboundTls<'_>,
     upstream: SocketAddr,

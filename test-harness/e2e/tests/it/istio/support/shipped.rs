@@ -1,76 +1,93 @@
-//! The WasmPlugins istio/ ships: as written in its files, and as every
-//! kustomization renders them.
+//! The plugins istio/ ships: as written in its files (TrafficExtensions), and as
+//! every kustomization renders them, in the form it ships and, for the overlays,
+//! in the other one.
 
 use serde_json::Value;
 
 use super::Result;
 use super::files::{self, shown};
-use super::kustomize::{self, BUILDS};
-use super::models::{self, all_of_kind, typed};
-use super::views::wasm_plugin::WasmPlugin;
+use super::forms::{self, SHIPPED};
+use super::kustomize::BUILDS;
+use super::models;
+use super::views::plugin::{Form, Plugin};
 
-/// The sidecars' HTTP plugin (base/wasmplugin-sidecar.yaml).
+/// The sidecars' HTTP plugin (base/plugin-sidecar.yaml).
 pub const SIDECAR: &str = "meshborder";
-/// The sidecars' TCP plugin (base/wasmplugin-sidecar-tcp.yaml).
+/// The sidecars' TCP plugin (base/plugin-sidecar-tcp.yaml).
 pub const SIDECAR_TCP: &str = "meshborder-tcp";
-/// The ingress gateway's plugin (base/wasmplugin-gateway.yaml).
+/// The ingress gateway's plugin (base/plugin-gateway.yaml).
 pub const GATEWAY: &str = "meshborder-gateway";
+/// The waypoint's HTTP plugin (overlays/ambient-eu-west/plugin-waypoint.yaml).
+pub const WAYPOINT: &str = "meshborder-waypoint";
 
-/// The complete WasmPlugins in istio/'s files (patches, which have no `url`, are
-/// left out), with the file each is in.
-pub fn plugins_in_files() -> Result<Vec<(String, WasmPlugin)>> {
-    let mut plugins = Vec::new();
+/// The plugins among `documents`, in either form.
+pub fn plugins(documents: &[Value]) -> Result<Vec<Plugin>> {
+    documents
+        .iter()
+        .filter(|document| Form::of(document).is_some())
+        .map(Plugin::from_document)
+        .collect()
+}
+
+/// The complete plugins in istio/'s files (patches, which have no `url`, are left
+/// out), with the file each is in.
+pub fn plugins_in_files() -> Result<Vec<(String, Plugin)>> {
+    let mut found = Vec::new();
     for path in files::istio_yaml_files()? {
-        for document in files::load_yaml(&path)? {
-            let resource = models::check_document(&document)
-                .map_err(|e| format!("`{}`: {e}", shown(&path)))?;
-            if resource.kind() == "WasmPlugin" {
-                let plugin: WasmPlugin = typed(&document)?;
-                if plugin.spec.url.is_some() {
-                    plugins.push((shown(&path), plugin));
-                }
+        let documents = files::load_yaml(&path)?;
+        for document in &documents {
+            models::check_document(document).map_err(|e| format!("`{}`: {e}", shown(&path)))?;
+        }
+        for plugin in plugins(&documents).map_err(|e| format!("`{}`: {e}", shown(&path)))? {
+            if plugin.spec.url.is_some() {
+                found.push((shown(&path), plugin));
             }
         }
     }
-    Ok(plugins)
+    Ok(found)
 }
 
-/// The WasmPlugins `kustomize build` renders for `build` (relative to istio/).
-pub fn plugins_in_build(build: &str) -> Result<Vec<WasmPlugin>> {
-    all_of_kind(&kustomize::build(build)?, "WasmPlugin")
+/// The plugins `kustomize build` renders for `build` (relative to istio/).
+pub fn plugins_in_build(build: &str) -> Result<Vec<Plugin>> {
+    plugins_in_build_as(build, SHIPPED)
 }
 
-/// Every complete WasmPlugin: in the files and in every build, with its origin.
-pub fn all_plugins() -> Result<Vec<(String, WasmPlugin)>> {
-    let mut plugins = plugins_in_files()?;
+/// The plugins `kustomize build` renders for `build` with every cluster overlay in
+/// `form`.
+pub fn plugins_in_build_as(build: &str, form: Form) -> Result<Vec<Plugin>> {
+    plugins(&forms::build_as(build, form)?)
+}
+
+/// Every complete plugin: in the files, and in every build in the form istio/
+/// ships, with its origin.
+pub fn all_plugins() -> Result<Vec<(String, Plugin)>> {
+    let mut found = plugins_in_files()?;
     for build in BUILDS {
         for plugin in plugins_in_build(build)? {
-            plugins.push((format!("kustomize build istio/{build}"), plugin));
+            found.push((format!("kustomize build istio/{build}"), plugin));
         }
     }
-    Ok(plugins)
+    Ok(found)
 }
 
-/// The WasmPlugin called `name`.
-pub fn named<'a>(plugins: &'a [WasmPlugin], name: &str) -> Result<&'a WasmPlugin> {
+/// The plugin called `name`.
+pub fn named<'a>(plugins: &'a [Plugin], name: &str) -> Result<&'a Plugin> {
     plugins
         .iter()
         .find(|plugin| plugin.metadata.name.as_deref() == Some(name))
-        .ok_or_else(|| format!("no WasmPlugin `{name}`"))
+        .ok_or_else(|| format!("no plugin `{name}`"))
 }
 
-/// The WasmPlugin in the istio/ file at `path`.
-pub fn in_file(path: &str) -> Result<WasmPlugin> {
+/// The plugin in the istio/ file at `path`.
+pub fn in_file(path: &str) -> Result<Plugin> {
     let path = files::istio_dir().join(path);
     let document = files::load_single_yaml(&path)?;
-    match models::check_document(&document)?.kind() {
-        "WasmPlugin" => typed(&document),
-        other => Err(format!("`{}` holds a {other}", shown(&path))),
-    }
+    models::check_document(&document)?;
+    Plugin::from_document(&document).map_err(|e| format!("`{}`: {e}", shown(&path)))
 }
 
 /// A top-level field of a plugin's configuration.
-pub fn config<'a>(plugin: &'a WasmPlugin, key: &str) -> Option<&'a Value> {
+pub fn config<'a>(plugin: &'a Plugin, key: &str) -> Option<&'a Value> {
     plugin
         .spec
         .plugin_config

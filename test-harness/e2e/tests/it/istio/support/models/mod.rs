@@ -1,5 +1,5 @@
-//! Every document under istio/, checked by kind. Istio's resources and the
-//! `PrometheusRule` go to their CRD's schema ([`super::crds`], the newest release,
+//! Every document under istio/, checked by kind. Istio's resources, the
+//! `PrometheusRule` and the Gateway API's resources go to their CRD's schema ([`super::crds`], the newest release,
 //! as patches: a kustomize patch leaves required fields to its base; the unpinned
 //! image digest base/ ships is the one refusal left to its own test). The kinds no
 //! CRD schema here covers have typed models: kustomize's `Kustomization`, a
@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::Result;
 use super::crds;
-use super::views::wasm_plugin::pinned;
+use super::views::plugin::pinned;
 
 /// One resource (or patch) of istio/, by kind.
 #[derive(Debug)]
@@ -50,10 +50,11 @@ impl Resource {
 }
 
 /// The API groups whose kinds have CRD schemas here.
-const CRD_GROUPS: [&str; 3] = [
+const CRD_GROUPS: [&str; 4] = [
     "extensions.istio.io",
     "networking.istio.io",
     "monitoring.coreos.com",
+    "gateway.networking.k8s.io",
 ];
 
 /// Deserializes `value` as `T`, with the path of the offending field in the error.
