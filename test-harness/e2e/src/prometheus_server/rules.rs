@@ -2,7 +2,7 @@
 //! PrometheusRule for the Prometheus Operator; its `spec`, the rule groups, is a
 //! Prometheus rule file as it stands, so the rig writes it into a run's directory
 //! as [`RULE_FILE`] and nothing is written twice. The promtool unit tests shipped
-//! next to it (`tests/*.promtool`, YAML) name that file in their `rule_files`,
+//! next to it (`tests/*.promtool.yaml`) name that file in their `rule_files`,
 //! which promtool reads relative to the test file, so they are staged as copies
 //! next to the written rule file.
 
@@ -18,9 +18,9 @@ use crate::paths;
 
 /// The name of the written rule file, as the unit tests' `rule_files` name it.
 pub const RULE_FILE: &str = "meshborder.rules.yaml";
-/// How the names of the promtool unit test files end. Not `.yaml`: every YAML file
-/// under `istio/` is a Kubernetes or kustomize document, checked as one.
-pub const UNIT_TEST_SUFFIX: &str = ".promtool";
+/// How the names of the promtool unit test files end: YAML for editors, but not
+/// Kubernetes documents, so the checks of `istio/`'s documents leave them out.
+pub const UNIT_TEST_SUFFIX: &str = ".promtool.yaml";
 
 /// One rule group of the shipped PrometheusRule.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -112,7 +112,7 @@ pub fn write_rule_file(dir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The shipped promtool unit tests, `istio/monitoring/tests/*.promtool`, sorted.
+/// The shipped promtool unit tests, `istio/monitoring/tests/*.promtool.yaml`, sorted.
 pub fn unit_test_files() -> Result<Vec<PathBuf>> {
     let dir = monitoring_dir().join("tests");
     let entries = fs::read_dir(&dir)
