@@ -101,16 +101,16 @@ fn the_readme_lines_start_both_sidecars_and_a_request_through_them_reaches_the_a
             walkthrough.wait_ready().unwrap();
         }
         let output = loopback::run(step).unwrap();
-        if let Some(promise) = &step.promise {
-            if step.command.starts_with("curl") {
-                promised += 1;
-                for part in promise.split(", ") {
-                    assert!(
-                        output.contains(part),
-                        "`{}` promises `{part}`, but printed:\n{output}",
-                        step.command
-                    );
-                }
+        if let Some(promise) = &step.promise
+            && step.command.starts_with("curl")
+        {
+            promised += 1;
+            for part in promise.split(", ") {
+                assert!(
+                    output.contains(part),
+                    "`{}` promises `{part}`, but printed:\n{output}",
+                    step.command
+                );
             }
         }
     }
