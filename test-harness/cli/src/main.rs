@@ -29,6 +29,7 @@ mod caller;
 mod check;
 mod connection;
 mod connection_report;
+mod envoy_notes;
 mod report;
 mod request;
 mod simulate;

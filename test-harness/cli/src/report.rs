@@ -47,6 +47,9 @@ pub struct Report {
     pub logs: Vec<LogLine>,
     /// Fuel burnt by the request's callbacks.
     pub fuel: Fuel,
+    /// What Envoy would do differently from the host before the filter runs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The local cluster, region and zone.
@@ -268,6 +271,9 @@ impl Report {
                 self.fuel.total, self.fuel.request_headers
             ),
         );
+        for note in &self.notes {
+            line("note", note);
+        }
         out
     }
 }

@@ -18,9 +18,10 @@ use super::caller::{self, Engine, Observed};
 use super::report::{
     Fuel, HeaderChange, LogLine, MetricDelta, Node, PeerEntry, Reply, Report, Tag,
 };
-use meshborder_filter::contract::{header, log_line, parse_stat_name};
+use meshborder_filter::contract::{header, log_line, metric, parse_stat_name};
 
 use super::connection;
+use super::envoy_notes;
 use super::request;
 use super::{Direction, SimulateArgs};
 
@@ -298,6 +299,7 @@ fn simulate(
             .collect::<Vec<_>>()
     });
     let metrics = deltas(vm, &before);
+    let notes = envoy_notes::notes(headers, &args.headers, counts_bytes(&metrics));
     let seen = Observed {
         direction: taken,
         peer: args.peer.as_deref(),
@@ -338,7 +340,17 @@ fn simulate(
                 .sum(),
             total: calls.iter().map(|c| c.fuel).sum(),
         },
+        notes,
     })
+}
+
+/// Whether a byte counter moved.
+fn counts_bytes(metrics: &[MetricDelta]) -> bool {
+    let bytes = [
+        metric::XCLUSTER_BYTES.prometheus,
+        metric::XZONE_BYTES.prometheus,
+    ];
+    metrics.iter().any(|m| bytes.contains(&m.name.as_str()))
 }
 
 /// The identity the filter logged when it configured.

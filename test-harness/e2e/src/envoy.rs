@@ -150,14 +150,16 @@ impl Envoy {
             .map_err(|e| self.error(&format!("admin {path} is not JSON ({e})")))
     }
 
-    /// Envoy's log (and the filter's), as written so far.
+    /// Envoy's log (and the filter's), as written so far; bytes that are not UTF-8
+    /// read as U+FFFD.
     pub fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
+        read_lossy(&self.log)
     }
 
-    /// The access log, as written so far (flushed every 100 ms).
+    /// The access log, as written so far (flushed every 100 ms); it logs header
+    /// values as received, so bytes that are not UTF-8 read as U+FFFD.
     pub fn access_log(&self) -> String {
-        fs::read_to_string(&self.access_log).unwrap_or_default()
+        read_lossy(&self.access_log)
     }
 
     /// The path of Envoy's log file.
@@ -181,6 +183,12 @@ impl Envoy {
     pub fn error(&self, reason: &str) -> HarnessError {
         log::error(reason, &self.log)
     }
+}
+
+fn read_lossy(path: &Path) -> String {
+    fs::read(path)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
 }
 
 impl Drop for Envoy {

@@ -10,6 +10,8 @@
 //! - `host` and `fuel` (feature `wasm-host`): the real `.wasm` under the
 //!   proxy-wasm host, its counters read by Prometheus name and labels, and its
 //!   deterministic cost;
+//! - `differential` (feature `wasm-host`): one request through real Envoy and
+//!   through the wasm host, both outcomes read alike and compared;
 //! - [`soak`]: load through the mesh while eu-west's filter config is swapped, and
 //!   the books checked afterwards;
 //! - [`storm`]: configuration pushes under a request loop, and the memory each
@@ -26,6 +28,8 @@ pub mod access_log;
 pub mod certs;
 pub mod client;
 pub mod compose;
+#[cfg(feature = "wasm-host")]
+pub mod differential;
 pub mod ecds;
 pub mod envoy;
 pub mod error;

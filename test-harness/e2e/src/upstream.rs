@@ -1,7 +1,9 @@
 //! A small echo app standing in for the services behind Envoy. It answers every
 //! request with JSON that names the app and its region and echoes the method, path
-//! and headers it received, so a test sees exactly what the filter let through. It
-//! runs on background threads and stops when dropped.
+//! and headers it received, so a test sees exactly what the filter let through:
+//! `headers` joined by name, and `rawHeaders`, every header as it arrived, in order,
+//! as `[name, hex of the value's bytes]`. It runs on background threads and stops
+//! when dropped.
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -109,6 +111,17 @@ fn serve(stream: &TcpStream, identity: &Identity) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The body the app `app` in `region` answers a request with `head` and a body of
+/// `body_bytes` with: what the differential suite expects an app to answer.
+#[cfg(feature = "wasm-host")]
+pub(crate) fn echo_body(app: &str, region: &str, head: &wire::Head, body_bytes: usize) -> String {
+    let identity = Identity {
+        app: app.to_owned(),
+        region: region.to_owned(),
+    };
+    echo(&identity, head, body_bytes).to_string()
+}
+
 /// The JSON reply: who answered, and what it received.
 fn echo(identity: &Identity, head: &wire::Head, body_bytes: usize) -> Value {
     let mut parts = head.start_line.split(' ');
@@ -122,6 +135,11 @@ fn echo(identity: &Identity, head: &wire::Head, body_bytes: usize) -> Value {
         };
         headers.insert(name.clone(), Value::String(joined));
     }
+    let raw_headers: Vec<Value> = head
+        .raw_headers
+        .iter()
+        .map(|(name, value)| json!([name, hex(value)]))
+        .collect();
     json!({
         "app": identity.app,
         "region": identity.region,
@@ -129,7 +147,13 @@ fn echo(identity: &Identity, head: &wire::Head, body_bytes: usize) -> Value {
         "path": path,
         "headers": headers,
         "bodyBytes": body_bytes,
+        "rawHeaders": raw_headers,
     })
+}
+
+/// `bytes` as lowercase hex, two digits a byte.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -165,7 +189,15 @@ mod tests {
             .header("x-a", "2")
             .send(app.addr())
             .unwrap();
-        assert_eq!(response.json().unwrap()["headers"]["x-a"], "1, 2");
+        let body = response.json().unwrap();
+        assert_eq!(body["headers"]["x-a"], "1, 2");
+        let raw: Vec<&Value> = body["rawHeaders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|pair| pair[0] == "x-a")
+            .collect();
+        assert_eq!(raw, [&json!(["x-a", "31"]), &json!(["x-a", "32"])]);
     }
 
     #[test]

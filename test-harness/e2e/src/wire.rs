@@ -1,6 +1,9 @@
 //! Reading HTTP/1.1 messages off a socket, shared by the test client and the echo
 //! app: the head (start line and headers), then a body framed by `content-length`,
-//! by chunked encoding, or (responses only) by the end of the connection.
+//! by chunked encoding, or (responses only) by the end of the connection. Header
+//! values are bytes on the wire: [`Head::raw_headers`] keeps them exactly, names as
+//! sent, in order; [`Head::headers`] is the lowercased, UTF-8 (lossy) reading most
+//! callers want.
 
 use std::io::{self, BufRead, Read};
 
@@ -9,8 +12,12 @@ use std::io::{self, BufRead, Read};
 pub struct Head {
     /// `GET /path HTTP/1.1` or `HTTP/1.1 200 OK`.
     pub start_line: String,
-    /// Header names lowercased, values trimmed, in the order received.
+    /// Header names lowercased, values trimmed, in the order received; bytes that
+    /// are not UTF-8 read as U+FFFD.
     pub headers: Vec<(String, String)>,
+    /// The same headers, names as sent and values as bytes (without the optional
+    /// whitespace around them), in the order received.
+    pub raw_headers: Vec<(String, Vec<u8>)>,
 }
 
 impl Head {
@@ -34,29 +41,60 @@ fn invalid(reason: impl Into<String>) -> io::Error {
 
 /// Reads a message head. `Ok(None)` when the peer closed before sending anything.
 pub fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Head>> {
-    let mut start_line = String::new();
-    if reader.read_line(&mut start_line)? == 0 {
+    let mut start_line = Vec::new();
+    if reader.read_until(b'\n', &mut start_line)? == 0 {
         return Ok(None);
     }
     let mut headers = Vec::new();
+    let mut raw_headers = Vec::new();
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line)? == 0 {
             return Err(invalid("connection closed inside the headers"));
         }
-        let line = line.trim_end_matches(['\r', '\n']);
+        let line = trim_line_end(&line);
         if line.is_empty() {
             break;
         }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| invalid(format!("malformed header line `{line}`")))?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        let colon = line.iter().position(|&b| b == b':').ok_or_else(|| {
+            invalid(format!(
+                "malformed header line `{}`",
+                String::from_utf8_lossy(line)
+            ))
+        })?;
+        let (name, value) = line.split_at(colon);
+        let name = String::from_utf8_lossy(name).trim().to_owned();
+        let value = trim_whitespace(value.get(1..).unwrap_or_default());
+        headers.push((
+            name.to_ascii_lowercase(),
+            String::from_utf8_lossy(value).into_owned(),
+        ));
+        raw_headers.push((name, value.to_vec()));
     }
     Ok(Some(Head {
-        start_line: start_line.trim_end().to_owned(),
+        start_line: String::from_utf8_lossy(&start_line).trim_end().to_owned(),
         headers,
+        raw_headers,
     }))
+}
+
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let end = line
+        .iter()
+        .rposition(|&b| b != b'\r' && b != b'\n')
+        .map_or(0, |last| last + 1);
+    line.get(..end).unwrap_or_default()
+}
+
+/// `value` without the spaces and tabs around it (HTTP's optional whitespace).
+fn trim_whitespace(value: &[u8]) -> &[u8] {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value.iter().position(|b| !blank(b)).unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !blank(b))
+        .map_or(start, |last| last + 1);
+    value.get(start..end).unwrap_or_default()
 }
 
 /// What ends a body when neither `content-length` nor chunked encoding says.
@@ -158,6 +196,21 @@ mod tests {
     fn a_request_without_framing_has_no_body() {
         let (_, body) = parse("GET / HTTP/1.1\r\n\r\nnext request", Unframed::Empty);
         assert!(body.is_empty());
+    }
+
+    #[test]
+    fn keeps_raw_names_and_non_utf8_values_in_order() {
+        let raw = b"GET / HTTP/1.1\r\nX-A:  caf\xe9 \r\nx-a: 2\r\n\r\n";
+        let mut reader = io::BufReader::new(&raw[..]);
+        let head = read_head(&mut reader).unwrap().unwrap();
+        assert_eq!(
+            head.raw_headers,
+            [
+                ("X-A".to_owned(), b"caf\xe9".to_vec()),
+                ("x-a".to_owned(), b"2".to_vec())
+            ]
+        );
+        assert_eq!(head.header("x-a"), Some("caf\u{fffd}"));
     }
 
     #[test]

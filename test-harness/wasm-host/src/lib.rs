@@ -13,7 +13,8 @@
 //! - fuel metered on every call, a deterministic cost figure per call and stream;
 //! - guest failures as typed errors with the wasm backtrace ([`HostError`]);
 //! - strict mode: a call to an unimplemented host function names the call;
-//! - a deterministic clock, random source and environment.
+//! - a deterministic clock, random source and environment;
+//! - what Envoy's HTTP/1.1 codec refuses before any filter runs ([`admission`]).
 //!
 //! Nothing is global but the compiled modules: each VM owns its store, so tests run
 //! in parallel.
@@ -39,6 +40,7 @@
 #![forbid(unsafe_code)]
 
 pub mod abi;
+pub mod admission;
 mod cache;
 mod callback;
 mod clock;

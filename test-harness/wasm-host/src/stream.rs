@@ -58,6 +58,12 @@ impl<'vm> HttpStream<'vm> {
         self
     }
 
+    /// Serves `value` for `path` to this stream from now on, for what Envoy learns
+    /// as the stream goes (the sizes of what went over the wire, say).
+    pub fn set_property(&mut self, path: impl Into<PropertyPath>, value: impl Into<PropertyValue>) {
+        self.state_mut().properties.set(path.into(), value.into());
+    }
+
     /// Makes `path` absent for this stream, even if the plugin or the host has it.
     #[must_use]
     pub fn hide_property(mut self, path: impl Into<PropertyPath>) -> Self {

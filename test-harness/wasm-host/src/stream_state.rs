@@ -172,16 +172,29 @@ impl StreamState {
     }
 
     /// `response.total_size` as Envoy computes it: headers, body and trailers. A
-    /// local reply counts as the response.
+    /// local reply counts as the response, with the headers Envoy adds to every
+    /// reply it sends: `content-length`, `date`, `server`; not a
+    /// `connection: close`, which Envoy adds only when the client asked to close.
+    /// Measured on Envoy 1.36 and 1.40: a 403 with a 142-byte body and two
+    /// headers of the plugin logs 133 response header bytes, 148 with
+    /// `connection: close`.
     pub fn response_total_size(&self) -> u64 {
         match &self.local_response {
             Some(reply) if !self.saw_response => {
                 let status = reply.status.to_string();
-                let status_header = ":status".len().saturating_add(status.len());
-                let reply_bytes = u64::try_from(reply.body.len()).unwrap_or(u64::MAX);
+                let length = reply.body.len().to_string();
+                let added = [
+                    (":status", status.len()),
+                    ("content-length", length.len()),
+                    ("date", HTTP_DATE_LEN),
+                    ("server", SERVER.len()),
+                ]
+                .iter()
+                .map(|(name, value)| name.len().saturating_add(*value))
+                .fold(0_usize, usize::saturating_add);
+                let reply_bytes = reply.body.len().saturating_add(added);
                 header_bytes(&reply.headers)
-                    .saturating_add(u64::try_from(status_header).unwrap_or(u64::MAX))
-                    .saturating_add(reply_bytes)
+                    .saturating_add(u64::try_from(reply_bytes).unwrap_or(u64::MAX))
             }
             _ => header_bytes(&self.response_headers)
                 .saturating_add(self.response_body_bytes)
@@ -190,9 +203,42 @@ impl StreamState {
     }
 }
 
+/// Envoy's `server` header (the default `server_name`).
+const SERVER: &str = "envoy";
+/// The length of the HTTP date Envoy writes in `date`.
+const HTTP_DATE_LEN: usize = 29;
+
 fn header_bytes(pairs: &[Pair]) -> u64 {
     pairs
         .iter()
         .map(|(k, v)| u64::try_from(k.len().saturating_add(v.len())).unwrap_or(u64::MAX))
         .fold(0, u64::saturating_add)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_reply_counts_the_headers_envoy_adds_to_it() {
+        // Envoy 1.40 logged `response_headers_bytes=133` for this 403 (without the
+        // client's `connection: close`) and a body of 142 bytes.
+        let stream = StreamState {
+            local_response: Some(LocalResponse {
+                status: 403,
+                details: String::new(),
+                headers: vec![
+                    (
+                        "x-meshborder-denied-by".to_owned(),
+                        b"eu-user-data".to_vec(),
+                    ),
+                    ("content-type".to_owned(), b"application/json".to_vec()),
+                ],
+                body: vec![b'x'; 142],
+                grpc_status: -1,
+            }),
+            ..StreamState::default()
+        };
+        assert_eq!(stream.response_total_size(), 133 + 142);
+    }
 }

@@ -545,3 +545,58 @@ fn a_captured_cluster_missing_from_clusters_is_shown_as_an_unknown_source() -> T
     assert_eq!(report["mismatch"], Value::Null);
     Ok(())
 }
+
+#[test]
+fn a_request_envoy_refuses_before_the_filter_says_so() -> TestResult {
+    let file = config("cli-sim-codec-refusal")?;
+    let big = format!("x-big={}", "a".repeat(70_000));
+    let run = meshborder(&[
+        "simulate",
+        "--config",
+        &file,
+        "--cluster",
+        "us-east",
+        "--request",
+        "GET http://shop/items",
+        "--header",
+        &big,
+    ])?;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let note = run
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("note "))
+        .unwrap_or_default();
+    assert!(
+        note.contains("refuses this request with 431") && note.contains("before any filter"),
+        "{}",
+        run.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn mixed_case_header_names_are_said_to_reach_the_filter_lowercased() -> TestResult {
+    let file = config("cli-sim-lowercased")?;
+    let run = meshborder(&[
+        "simulate",
+        "--config",
+        &file,
+        "--cluster",
+        "us-east",
+        "--request",
+        "GET http://shop/items",
+        "--header",
+        "X-User-Region: eu",
+        "--json",
+    ])?;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let report = json(&run.stdout)?;
+    assert_eq!(
+        report["notes"],
+        serde_json::json!([
+            "Envoy lowercases header names before the filter sees them: X-User-Region as x-user-region"
+        ])
+    );
+    Ok(())
+}

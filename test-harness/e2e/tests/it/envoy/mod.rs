@@ -9,6 +9,7 @@ mod compose;
 mod config_rules;
 mod config_storm;
 mod config_validate;
+mod differential;
 mod envoy_version;
 mod gateway;
 mod gateway_config;

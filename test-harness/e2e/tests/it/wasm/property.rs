@@ -4,97 +4,20 @@
 //! Header sets mix the names the filter reads (tags, routing, pseudo-headers) in
 //! random case with random names; values are huge, non-UTF-8, duplicated or plain.
 //! Direction and peer vary: outbound, inbound plaintext, trusted and untrusted mTLS.
+//! The generator is shared with the differential suite (`envoy::differential`),
+//! which sends the same kind of requests through real Envoy too.
 
 use super::fixtures::{
     DENIED_BY, ROUTE_REGION, SOURCE_CLUSTER, SOURCE_REGION, TRUSTED_SAN, eu_west, from_peer,
     inbound, outbound,
 };
+use meshborder_e2e::differential::generator::{Side, headers, side};
 use meshborder_filter::contract;
 use proptest::prelude::*;
 use proxy_wasm_host::HostResult;
 
 /// Regions the SPEC configuration can route to.
 const ROUTABLE: [&str; 4] = ["eu-west-1", "eu-central-1", "us-east-1", "us-west-2"];
-
-#[derive(Debug, Clone, Copy)]
-enum Side {
-    Outbound,
-    InboundPlaintext,
-    InboundTrusted,
-    InboundUntrusted,
-}
-
-fn side() -> impl Strategy<Value = Side> {
-    prop_oneof![
-        Just(Side::Outbound),
-        Just(Side::InboundPlaintext),
-        Just(Side::InboundTrusted),
-        Just(Side::InboundUntrusted),
-    ]
-}
-
-/// A header name: one the filter reads, in random case, or any token.
-fn name() -> impl Strategy<Value = String> {
-    let known = prop_oneof![
-        Just(SOURCE_CLUSTER),
-        Just(SOURCE_REGION),
-        Just(ROUTE_REGION),
-        Just("x-user-region"),
-        Just("cf-ipcountry"),
-        Just("x-request-id"),
-        Just(":authority"),
-        Just(":path"),
-        Just(":method"),
-    ];
-    prop_oneof![
-        3 => (known, any::<u64>()).prop_map(|(n, mask)| random_case(n, mask)),
-        1 => "[a-z][a-z0-9-]{0,20}",
-    ]
-}
-
-fn random_case(name: &str, mask: u64) -> String {
-    name.chars()
-        .enumerate()
-        .map(|(i, c)| {
-            if mask >> (i % 64) & 1 == 1 {
-                c.to_ascii_uppercase()
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-/// A header value: meaningful, arbitrary bytes, or huge.
-fn value() -> impl Strategy<Value = Vec<u8>> {
-    let meaningful = prop_oneof![
-        Just("us-east"),
-        Just("eu-west"),
-        Just("eu-central"),
-        Just("eu"),
-        Just("US"),
-        Just("DE"),
-        Just("de"),
-        Just("eu-west-1"),
-        Just("eu-user-data"),
-        Just("eu-user-data.shop:8080"),
-        Just("/users/1"),
-        Just("/users%2F1"),
-        Just("//users/../users/1"),
-        Just("GET"),
-        Just("us-east;.;rule=.=x"),
-    ]
-    .prop_map(|v| v.as_bytes().to_vec());
-    prop_oneof![
-        4 => meaningful,
-        2 => proptest::collection::vec(any::<u8>(), 0..64),
-        1 => (any::<u8>(), 1_000..70_000_usize).prop_map(|(b, n)| vec![b; n]),
-    ]
-}
-
-fn headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
-    proptest::collection::vec((name(), value()), 0..40)
-}
 
 /// Every value of `name` in the header map, as bytes.
 fn values<'a>(map: &'a [(String, Vec<u8>)], name: &str) -> Vec<&'a [u8]> {
