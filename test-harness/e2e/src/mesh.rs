@@ -12,13 +12,18 @@
 //! The L4 pair runs next to it ([`TcpPair`]): eu-west's database sidecar and the
 //! TCP sidecars of database clients, with the same certificates
 //! ([`Mesh::start_tcp`]) or on their own.
+//!
+//! An inbound sidecar of another cluster ([`InboundSidecarElsewhere`]) lets a run
+//! send traffic across a border the other way, into that cluster.
 
+mod elsewhere;
 mod eu_west;
 mod tcp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+pub use elsewhere::InboundSidecarElsewhere;
 pub use eu_west::{EU_WEST_ECDS_FILE, EuWestConfig, EuWestSidecar};
 pub use tcp::{DatabaseSidecar, TcpCallerSidecar, TcpPair};
 

@@ -1,5 +1,5 @@
 //! Prometheus's HTTP API as the tests ask it: instant queries (`/api/v1/query`, now
-//! or at a given time), the active alerts (`/api/v1/alerts`) and every rule's health
+//! or at a given time; a range selector's result is every sample in the range), the active alerts (`/api/v1/alerts`) and every rule's health
 //! (`/api/v1/rules`), over the rig's own HTTP client ([`crate::client`]), each answer
 //! parsed with serde_json into the few fields a test reads.
 
@@ -18,7 +18,8 @@ use crate::error::{HarnessError, Result};
 pub struct Series {
     /// Its labels, `__name__` included when the result keeps it.
     pub labels: BTreeMap<String, String>,
-    /// The evaluation time, in seconds since the epoch (millisecond precision).
+    /// The evaluation time, or a range's sample's own time, in seconds since the
+    /// epoch (millisecond precision).
     pub timestamp: f64,
     /// Its value.
     pub value: f64,
@@ -88,7 +89,8 @@ impl PrometheusApi {
     }
 
     /// `expr` evaluated at `time` (seconds since the epoch), as a rule evaluated
-    /// then saw the data.
+    /// then saw the data. A range selector (`name{…}[5s]`) gives one [`Series`]
+    /// per sample in the range, each with its own timestamp.
     pub fn query_at(&self, expr: &str, time: f64) -> Result<Vec<Series>> {
         self.instant(&[("query", expr), ("time", &format!("{time:.3}"))])
     }
@@ -168,6 +170,13 @@ impl PrometheusApi {
 enum QueryResult {
     Vector(Vec<VectorSample>),
     Scalar((f64, String)),
+    Matrix(Vec<MatrixSeries>),
+}
+
+#[derive(Deserialize)]
+struct MatrixSeries {
+    metric: BTreeMap<String, String>,
+    values: Vec<(f64, String)>,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +193,16 @@ impl QueryResult {
                 metric: BTreeMap::new(),
                 value,
             }],
+            Self::Matrix(series) => series
+                .into_iter()
+                .flat_map(|series| {
+                    let metric = series.metric;
+                    series.values.into_iter().map(move |value| VectorSample {
+                        metric: metric.clone(),
+                        value,
+                    })
+                })
+                .collect(),
         };
         samples
             .into_iter()
@@ -225,5 +244,15 @@ mod tests {
             serde_json::from_str(r#"{"resultType":"scalar","result":[1700000000,"NaN"]}"#).unwrap();
         let series = scalar.series().unwrap();
         assert!(series[0].labels.is_empty() && series[0].value.is_nan());
+
+        let matrix: QueryResult = serde_json::from_str(
+            r#"{"resultType":"matrix","result":[
+                {"metric":{"proxy":"eu-west"},"values":[[1700000000,"1"],[1700000001,"2"]]}]}"#,
+        )
+        .unwrap();
+        let samples = matrix.series().unwrap();
+        let values: Vec<(f64, f64)> = samples.iter().map(|s| (s.timestamp, s.value)).collect();
+        assert_eq!(values, [(1_700_000_000.0, 1.0), (1_700_000_001.0, 2.0)]);
+        assert_eq!(samples[1].label("proxy"), Some("eu-west"));
     }
 }

@@ -11,11 +11,16 @@
 //! - [`promtool`]: `promtool check rules` and `promtool test rules`;
 //! - [`config`] and [`server`]: the server's configuration, and the server, killed
 //!   on drop;
-//! - [`api`]: its HTTP API: instant queries, alerts and rule health.
+//! - [`api`]: its HTTP API: instant queries, alerts and rule health;
+//! - [`federation`] and [`fleet`]: the global layer (`istio/monitoring/global/`):
+//!   the shipped federation job and external labels, and a Prometheus per cluster
+//!   federated by a global one evaluating the fleet's rules.
 
 pub mod api;
 pub mod binaries;
 pub mod config;
+pub mod federation;
+pub mod fleet;
 pub mod promtool;
 pub mod rules;
 pub mod server;
@@ -23,4 +28,5 @@ pub mod server;
 pub use api::{ActiveAlert, PrometheusApi, RuleHealth, Series};
 pub use binaries::PrometheusBinaries;
 pub use config::ScrapeTarget;
+pub use fleet::{ClusterScrape, FleetPrometheus};
 pub use server::PrometheusServer;

@@ -1,7 +1,8 @@
 //! Running promtool: `promtool check rules` (the rule file parses, every expression
-//! is valid PromQL, names and labels are well formed) and `promtool test rules`
-//! (unit tests: series in, recorded samples and firing alerts out). A failure is
-//! an error carrying what promtool printed.
+//! is valid PromQL, names and labels are well formed), `promtool test rules`
+//! (unit tests: series in, recorded samples and firing alerts out) and
+//! `promtool check config` (a Prometheus configuration, such as the global layer's
+//! fragments). A failure is an error carrying what promtool printed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +13,11 @@ use crate::error::{HarnessError, Result};
 /// `promtool check rules <rule_file>`; its output on success.
 pub fn check_rules(binaries: &PrometheusBinaries, rule_file: &Path) -> Result<String> {
     run(binaries, &["check", "rules"], &[rule_file.to_path_buf()])
+}
+
+/// `promtool check config <config>`; its output on success.
+pub fn check_config(binaries: &PrometheusBinaries, config: &Path) -> Result<String> {
+    run(binaries, &["check", "config"], &[config.to_path_buf()])
 }
 
 /// `promtool test rules <tests…>`; its output on success.

@@ -44,17 +44,23 @@ impl PrometheusServer {
     /// Writes the shipped rules and a configuration scraping `targets` into
     /// `run_dir/prometheus/`, starts Prometheus there and waits until it is ready.
     pub fn start(run_dir: &Path, targets: &[ScrapeTarget]) -> Result<Self> {
-        let binaries = PrometheusBinaries::find()?;
         let dir = run_dir.join("prometheus");
         paths::fresh_dir(&dir)?;
         let rule_file = rules::write_rule_file(&dir)?;
-        let config = dir.join("prometheus.yml");
         let text = config::render(targets, &rule_file)?;
-        fs::write(&config, text)
+        Self::start_configured(&dir, &rule_file, &text)
+    }
+
+    /// Writes `config_text` (which loads `rule_file`) into `dir`, an existing
+    /// directory of its own, starts Prometheus there and waits until it is ready.
+    pub fn start_configured(dir: &Path, rule_file: &Path, config_text: &str) -> Result<Self> {
+        let binaries = PrometheusBinaries::find()?;
+        let config = dir.join("prometheus.yml");
+        fs::write(&config, config_text)
             .map_err(|e| HarnessError::io(format!("writing `{}`", config.display()), e))?;
         let mut attempt = 1;
         loop {
-            match Self::launch(&binaries, &dir, &config, &rule_file) {
+            match Self::launch(&binaries, dir, &config, rule_file) {
                 Err(error) if attempt < PORT_ATTEMPTS && lost_its_port(&error) => attempt += 1,
                 started => return started,
             }

@@ -1,6 +1,6 @@
 //! The `istio/` material: documents, kustomize builds, the plugins' two forms,
-//! plugin configurations in a real Envoy, metrics and stats tags, PromQL rules, the
-//! image recipe, each cluster's trust domain for certificate-bound identity, and
+//! plugin configurations in a real Envoy, metrics and stats tags, PromQL rules (each
+//! cluster's and the global layer's), the image recipe, each cluster's trust domain for certificate-bound identity, and
 //! the ambient overlay's waypoint; and the Envoy Gateway example, checked with the
 //! same CRD schemas and filter.
 
@@ -15,5 +15,6 @@ mod kustomize;
 mod metrics;
 mod plugin_config;
 mod prometheus;
+mod prometheus_fleet;
 mod support;
 mod trust_domains;

@@ -39,6 +39,18 @@ pub fn evaluation_time(api: &PrometheusApi) -> f64 {
         .unwrap_or_else(|| panic!("no {PRICES} recorded yet"))
 }
 
+/// The time of the latest surely finished evaluation of the group that records
+/// `record` (groups are evaluated at offsets of their own), or of the cost group
+/// while `record` has no series.
+fn evaluation_time_of(api: &PrometheusApi, record: &str) -> f64 {
+    let latest = api
+        .query_at(&format!("max(timestamp({record}))"), now() - 1.5)
+        .unwrap();
+    latest
+        .first()
+        .map_or_else(|| evaluation_time(api), |series| series.value)
+}
+
 /// The time of the first finished evaluation of the cost group after `since`
 /// (seconds since the epoch): one that saw every sample scraped before then.
 pub fn evaluation_after(api: &PrometheusApi, since: f64) -> f64 {
@@ -114,7 +126,7 @@ pub fn assert_each_rule_records_its_expression(
             if attempt > 0 {
                 thread::sleep(Duration::from_secs(1));
             }
-            let time = evaluation_time(api);
+            let time = evaluation_time_of(api, record);
             let (recorded, expected) = recorded_and_expected(api, rule, record, time);
             if (may_be_empty || !recorded.is_empty()) && recorded == expected {
                 return Some(recorded.len());

@@ -1,13 +1,14 @@
-//! The promtool unit tests cover the whole rule file: every recording rule (each
-//! row of the price table and each kind of transfer on its own) has an expected
-//! sample with its series name and its labels, and every alert is tested both
-//! firing and silent; every test file loads the rule file the rig writes. A rule
-//! added without a unit test fails here.
+//! The promtool unit tests cover the whole of both rule files, each cluster's and
+//! the fleet's (`global/`): every recording rule (each row of the price table and
+//! each kind of transfer on its own) has an expected sample with its series name
+//! and its labels, and every alert is tested both firing and silent; every test
+//! file loads the rule file the rig writes for its layer. A rule added without a
+//! unit test fails here.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use meshborder_e2e::prometheus_server::rules::{self, RULE_FILE, Rule};
+use meshborder_e2e::prometheus_server::rules::{self, Rule, RuleLayer};
 use promql_parser::parser::{self, Expr};
 use serde::Deserialize;
 
@@ -78,13 +79,24 @@ fn recorded_by(rule: &Rule, expected: &[Named]) -> bool {
 
 #[test]
 fn every_recording_rule_and_alert_has_a_promtool_unit_test() {
-    let files = rules::unit_test_files().unwrap();
-    assert!(!files.is_empty(), "no promtool unit tests");
+    for layer in RuleLayer::ALL {
+        assert_layer_is_covered(layer);
+    }
+}
+
+fn assert_layer_is_covered(layer: RuleLayer) {
+    let files = rules::layer_unit_test_files(layer).unwrap();
+    assert!(!files.is_empty(), "no promtool unit tests of {layer:?}");
     let mut expected: Vec<Named> = Vec::new();
     let mut alert_cases: Vec<(String, bool)> = Vec::new();
     for path in &files {
         let file = load(path);
-        assert_eq!(file.rule_files, [RULE_FILE], "`{}`", path.display());
+        assert_eq!(
+            file.rule_files,
+            [layer.rule_file_name()],
+            "`{}`",
+            path.display()
+        );
         for group in file.tests {
             for test in group.promql_expr_test {
                 expected.extend(test.exp_samples.iter().map(|sample| series(&sample.labels)));
@@ -95,7 +107,7 @@ fn every_recording_rule_and_alert_has_a_promtool_unit_test() {
         }
     }
 
-    let shipped = rules::all_rules().unwrap();
+    let shipped = rules::layer_rules(layer).unwrap();
     let untested: Vec<String> = shipped
         .iter()
         .filter(|rule| rule.record.is_some() && !recorded_by(rule, &expected))

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use meshborder_e2e::paths;
-use meshborder_e2e::prometheus_server::rules;
+use meshborder_e2e::prometheus_server::{federation, rules};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -51,14 +51,17 @@ pub fn files_ending_with(dir: &Path, suffixes: &[&str]) -> Result<Vec<PathBuf>> 
     Ok(found)
 }
 
-/// Every YAML file under `istio/` but the promtool unit tests of its rules, which
-/// are not Kubernetes documents (promtool checks them).
+/// Every YAML file under `istio/` but the promtool unit tests of its rules and the
+/// Prometheus configuration fragments of the global layer
+/// (`monitoring/global/*.prometheus.yaml`), which are not Kubernetes documents
+/// (promtool checks them).
 pub fn istio_yaml_files() -> Result<Vec<PathBuf>> {
     let mut files = files_ending_with(&istio_dir(), &[".yaml", ".yml"])?;
     files.retain(|path| {
-        !path
-            .to_str()
-            .is_some_and(|name| name.ends_with(rules::UNIT_TEST_SUFFIX))
+        !path.to_str().is_some_and(|name| {
+            name.ends_with(rules::UNIT_TEST_SUFFIX)
+                || name.ends_with(federation::PROMETHEUS_CONFIG_SUFFIX)
+        })
     });
     Ok(files)
 }

@@ -20,11 +20,17 @@ use super::views::plugin::Form;
 /// Environment variable naming the kustomize binary.
 pub const KUSTOMIZE_ENV: &str = "MESHBORDER_KUSTOMIZE";
 
+/// The builds of `istio/monitoring/`, each cluster's and the global layer's: no
+/// plugins.
+pub const MONITORING_BUILDS: [&str; 2] = ["monitoring", "monitoring/global"];
+
 /// The kustomization directories a cluster is deployed from, relative to istio/:
-/// the base and monitoring kustomizations, and every overlay built on them.
-pub const BUILDS: [&str; 9] = [
+/// the base and monitoring kustomizations (and the global layer's, for the
+/// cluster of the global Prometheus), and every overlay built on them.
+pub const BUILDS: [&str; 10] = [
     "base",
-    "monitoring",
+    MONITORING_BUILDS[0],
+    MONITORING_BUILDS[1],
     OVERLAYS[0].dir,
     OVERLAYS[1].dir,
     OVERLAYS[2].dir,

@@ -1,4 +1,5 @@
-//! istio/monitoring/: the PrometheusRule and the Grafana dashboard, loaded.
+//! istio/monitoring/: the PrometheusRule and the Grafana dashboard, loaded; and the
+//! global layer's (`global/`).
 
 use serde_json::Value;
 
@@ -11,6 +12,17 @@ use super::views::prometheus_rule::{PrometheusRule, Rule};
 pub fn rules() -> Result<PrometheusRule> {
     let path = files::istio_dir().join("monitoring/prometheusrule.yaml");
     typed(&files::load_single_yaml(&path)?)
+}
+
+/// The global layer's PrometheusRule.
+pub fn fleet_rules() -> Result<PrometheusRule> {
+    let path = files::istio_dir().join("monitoring/global/prometheusrule.yaml");
+    typed(&files::load_single_yaml(&path)?)
+}
+
+/// The global layer's dashboard JSON.
+pub fn fleet_dashboard() -> Result<Value> {
+    files::load_json(&files::istio_dir().join("monitoring/global/grafana-dashboard.json"))
 }
 
 /// Every rule of every group, in order.

@@ -22,9 +22,11 @@ pub struct Uses {
 }
 
 /// Grafana macros and the durations they stand for in these checks.
-const GRAFANA_MACROS: [(&str, &str); 4] = [
+/// `$__range_s` before `$__range`, which it starts with.
+const GRAFANA_MACROS: [(&str, &str); 5] = [
     ("$__rate_interval", "5m"),
     ("$__interval", "1m"),
+    ("$__range_s", "21600"),
     ("$__range", "6h"),
     ("${__range}", "6h"),
 ];
