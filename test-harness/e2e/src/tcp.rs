@@ -93,8 +93,10 @@ pub const EU_CENTRAL_DB_CLIENT: Caller = Caller {
 };
 
 /// A database client inside eu-west itself: allowed, crosses no cluster border.
+/// Its name is not [`EU_WEST_TCP`]: a run keeps each Envoy in a directory of that
+/// name, and the two share a run.
 pub const EU_WEST_DB_CLIENT: Caller = Caller {
-    name: "eu-west-tcp",
+    name: "eu-west-local-tcp",
     cluster: "eu-west",
     region: "eu-west-1",
     zone: "eu-west-1b",

@@ -234,7 +234,7 @@ pub fn log_line(envoy: &str, record: &LogRecord) -> String {
     format!("{envoy} {level} {}", record.message)
 }
 
-fn shipped(file: &str) -> HostResult<String> {
+pub(super) fn shipped(file: &str) -> HostResult<String> {
     let path = paths::config_dir().join(file);
     std::fs::read_to_string(&path).map_err(|e| HostError::Usage {
         reason: format!("reading `{}`: {e}", path.display()),
@@ -243,7 +243,7 @@ fn shipped(file: &str) -> HostResult<String> {
 
 /// The release filter with `config` on a node as the shipped bootstrap declares
 /// it (`xds.node`, as Envoy >= 1.33 serves it), named as the bootstrap names it.
-fn node(config: &str, cluster: &str, region: &str, zone: &str) -> HostResult<Plugin> {
+pub(super) fn node(config: &str, cluster: &str, region: &str, zone: &str) -> HostResult<Plugin> {
     Ok(release_filter()?
         .config_json(config)
         .names("meshborder", "", "meshborder")

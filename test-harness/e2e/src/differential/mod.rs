@@ -12,6 +12,10 @@
 //!   both sides' counters under one key;
 //! - [`sites`]: the Envoys, running;
 //! - [`outcome`]: an outcome and its differences, [`run`]: the score.
+//!
+//! The TCP side, the same for connections through eu-west's database sidecar:
+//! [`tcp_case`] (a connection), [`tcp_envoy_side`] (with its client and scripted
+//! upstream) and [`tcp_host_side`], [`tcp_outcome`] and [`tcp_run`].
 
 pub mod case;
 pub mod counters;
@@ -24,4 +28,11 @@ pub mod presented;
 pub mod routes;
 pub mod run;
 pub mod sites;
+pub mod tcp_case;
+mod tcp_client;
+pub mod tcp_envoy_side;
+pub mod tcp_host_side;
+pub mod tcp_outcome;
+pub mod tcp_run;
+pub mod tcp_upstream;
 pub mod tour;

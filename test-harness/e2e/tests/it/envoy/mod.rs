@@ -10,6 +10,7 @@ mod config_rules;
 mod config_storm;
 mod config_validate;
 mod differential;
+mod differential_tcp;
 mod envoy_version;
 mod gateway;
 mod gateway_config;
