@@ -19,6 +19,7 @@
 //! - [`prometheus_server`]: a real Prometheus scraping the mesh and evaluating
 //!   `istio/monitoring/`'s rules, and promtool checking and unit-testing them
 //!   ([`prometheus`] reads one Envoy's stats text);
+//! - [`shown`]: figures a test puts into `make test`'s output, past cargo's capture;
 //! - [`ports`], [`paths`], [`error`]: where things listen, where files are, what failed;
 //! - [`workload`]: the performance workload.
 
@@ -51,6 +52,7 @@ pub mod postgres;
 pub mod prometheus;
 pub mod prometheus_server;
 pub mod render;
+pub mod shown;
 pub mod soak;
 pub mod steady;
 pub mod storm;

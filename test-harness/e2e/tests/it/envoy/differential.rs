@@ -43,7 +43,7 @@ fn envoy_and_the_wasm_host_give_every_request_the_same_outcome() {
     let mut host = HostMesh::start(&callers).unwrap();
     let score = compare(&mut envoy, &mut host, &cases).unwrap();
 
-    println!(
+    meshborder_e2e::show!(
         "differential on Envoy {}: {} requests compared, each through Envoy and through the \
          wasm host ({tour_requests} of the tour, {} generated); by entry: {:?}; endings on \
          Envoy: {:?}; {} difference(s); {:.1} s",

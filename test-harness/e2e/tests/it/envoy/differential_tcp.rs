@@ -46,7 +46,7 @@ fn envoy_and_the_wasm_host_give_every_connection_the_same_outcome() {
     let mut host = HostTcp::start().unwrap();
     let score = compare(&mut envoy, &mut host, &cases).unwrap();
 
-    println!(
+    meshborder_e2e::show!(
         "differential (TCP) on Envoy {}: {} connections compared, each through Envoy and \
          through the wasm host; by caller: {:?}; endings on Envoy: {:?}; {} difference(s); \
          {:.1} s",

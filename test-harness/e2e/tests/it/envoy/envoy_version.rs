@@ -8,7 +8,7 @@ use meshborder_e2e::envoy::version::{self, OLDEST_SUPPORTED};
 #[test]
 fn the_envoy_under_test_is_the_version_make_test_names() {
     let running = version::version().unwrap();
-    eprintln!("envoy under test: {running}");
+    meshborder_e2e::show!("envoy under test: {running}");
     match version::expected() {
         Some(expected) => assert_eq!(
             running, expected,

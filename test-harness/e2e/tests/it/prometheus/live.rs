@@ -134,7 +134,7 @@ fn a_real_prometheus_scraping_the_mesh_records_prices_and_alerts_as_the_rules_sa
     let panels = dashboard::assert_every_panel_shows_the_traffic(&api);
 
     let binaries = PrometheusBinaries::find().unwrap();
-    println!(
+    meshborder_e2e::show!(
         "{}: {counters} counters scraped as Envoy shows them, {series} recorded series equal to their \
          expressions, {panels} panel queries with data, alerts {} in {:.1}s",
         binaries.prometheus_version().unwrap(),
@@ -146,7 +146,7 @@ fn a_real_prometheus_scraping_the_mesh_records_prices_and_alerts_as_the_rules_sa
         started.elapsed().as_secs_f64()
     );
     for pair in http.iter().chain(&tcp).chain(&zones) {
-        println!(
+        meshborder_e2e::show!(
             "{:?}: {} bytes counted, {:.3} B/s, {:e} USD/h, {} USD/GB ({})",
             pair.pair,
             pair.counted_bytes,
