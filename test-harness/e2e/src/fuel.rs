@@ -9,14 +9,17 @@
 //! A request is sent as Envoy would on an outbound listener: request headers, then,
 //! unless the filter replied itself, response headers and a short body, then
 //! `on_log`, `on_done`, `on_delete`. Its fuel and its host calls are sums over every
-//! callback.
+//! callback; the host calls are also kept by callback. A TCP connection is measured
+//! the same way ([`tcp`]).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::workload::{RequestKind, Workload, WorkloadRequest};
 use meshborder_filter::contract::header;
-use proxy_wasm_host::{HostResult, HttpStream, Vm};
+use proxy_wasm_host::{CallRecord, HostResult, HttpStream, Vm};
+
+pub mod tcp;
 
 /// `["xds","listener_direction"]` of an outbound listener.
 const OUTBOUND: u64 = 2;
@@ -43,8 +46,39 @@ pub struct RequestFuel {
     /// The same host calls by import name (`proxy_get_header_map_pairs`,
     /// `proxy_log`, ...).
     pub host_calls_by_import: BTreeMap<Cow<'static, str>, u64>,
+    /// The same host calls by callback (its export's name, `proxy_on_log`, ...),
+    /// then by import; a callback that made none is left out.
+    pub host_calls_by_callback: HostCallsByCallback,
     /// Whether the filter answered it with a local reply.
     pub replied: bool,
+}
+
+/// Host calls by callback export, then by import name.
+pub type HostCallsByCallback = BTreeMap<&'static str, BTreeMap<Cow<'static, str>, u64>>;
+
+impl RequestFuel {
+    /// The cost of the callbacks in `calls`.
+    pub fn of(calls: &[CallRecord], replied: bool) -> Self {
+        let mut host_calls_by_import = BTreeMap::<Cow<'static, str>, u64>::new();
+        let mut host_calls_by_callback = HostCallsByCallback::new();
+        for call in calls {
+            for (name, count) in &call.host_calls_by_import {
+                *host_calls_by_import.entry(name.clone()).or_default() += count;
+                *host_calls_by_callback
+                    .entry(call.callback.export())
+                    .or_default()
+                    .entry(name.clone())
+                    .or_default() += count;
+            }
+        }
+        Self {
+            fuel: calls.iter().map(|call| call.fuel).sum(),
+            host_calls: calls.iter().map(|call| call.host_calls).sum(),
+            host_calls_by_import,
+            host_calls_by_callback,
+            replied,
+        }
+    }
 }
 
 /// Starts the release filter with the workload's plugin config.
@@ -72,18 +106,25 @@ pub fn request_fuel(
 /// cluster: tags believed, no rule covers it, bytes and requests metered in
 /// `on_log`.
 pub fn inbound_metered_fuel(vm: &mut Vm, workload: &Workload) -> HostResult<RequestFuel> {
-    let mut request = workload.request(RequestKind::TagOnly);
-    request
-        .headers
-        .push((header::SOURCE_CLUSTER.to_owned(), CALLER.to_owned()));
+    let request = inbound_metered_request(workload);
     for _ in 0..WARM_UP {
         send(inbound(vm), &request)?;
     }
     send(inbound(vm), &request)
 }
 
+/// The inbound metered request: the tag-only request with the cluster tag of a
+/// caller in another cluster.
+pub fn inbound_metered_request(workload: &Workload) -> WorkloadRequest {
+    let mut request = workload.request(RequestKind::TagOnly);
+    request
+        .headers
+        .push((header::SOURCE_CLUSTER.to_owned(), CALLER.to_owned()));
+    request
+}
+
 /// A stream on an inbound listener, over mTLS from a trusted peer.
-fn inbound(vm: &mut Vm) -> HttpStream<'_> {
+pub fn inbound(vm: &mut Vm) -> HttpStream<'_> {
     vm.http_stream()
         .property(["xds", "listener_direction"], INBOUND)
         .connection_mtls(TRUSTED_PEER)
@@ -119,17 +160,7 @@ pub fn send(mut stream: HttpStream<'_>, request: &WorkloadRequest) -> HostResult
         stream.response_body(b"ok\n", true)?;
     }
     stream.finish()?;
-    let calls = stream.calls();
-    let mut host_calls_by_import = BTreeMap::<Cow<'static, str>, u64>::new();
-    for (name, count) in calls.iter().flat_map(|call| &call.host_calls_by_import) {
-        *host_calls_by_import.entry(name.clone()).or_default() += count;
-    }
-    Ok(RequestFuel {
-        fuel: calls.iter().map(|call| call.fuel).sum(),
-        host_calls: calls.iter().map(|call| call.host_calls).sum(),
-        host_calls_by_import,
-        replied,
-    })
+    Ok(RequestFuel::of(&stream.calls(), replied))
 }
 
 /// The guest's linear memory over a long run of the three request kinds in turn.

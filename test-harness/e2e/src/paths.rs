@@ -84,6 +84,13 @@ pub fn noop_wasm_path() -> PathBuf {
     workspace_root().join("target/wasm32-wasip1/release/meshborder_bench_noop.wasm")
 }
 
+/// The floor filter's release build, `meshborder_bench_floor.wasm` next to the
+/// filter's: the least a filter doing meshborder's job costs, for the bench and
+/// the host-call tests.
+pub fn floor_wasm_path() -> PathBuf {
+    workspace_root().join("target/wasm32-wasip1/release/meshborder_bench_floor.wasm")
+}
+
 /// A fresh, empty directory under `target/meshborder-runs/` for one run's rendered
 /// configs and logs, kept afterwards for inspection. The process id keeps parallel
 /// test binaries apart; `label` keeps the tests of one binary apart.

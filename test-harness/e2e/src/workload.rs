@@ -175,6 +175,17 @@ impl Workload {
         }
     }
 
+    /// The floor filter's plugin config (`bench/floor-filter`) on an outbound
+    /// listener: the local identity and the path prefix the denying rule covers.
+    pub fn floor_outbound_config(&self) -> String {
+        format!("outbound {CLUSTER} {REGION} {}/", self.denied_prefix())
+    }
+
+    /// The floor filter's plugin config on an inbound listener.
+    pub fn floor_inbound_config(&self) -> String {
+        format!("inbound {CLUSTER} {REGION}")
+    }
+
     /// The plugin config: identity, clusters, region groups, the rules, routing by
     /// `x-user-region` then by country, and the metrics bound.
     pub fn plugin_config(&self) -> Value {

@@ -1,6 +1,6 @@
 //! The configs compared, each an Envoy started with one worker and pinned to one
-//! core: for the HTTP runs, the four rendered from `bench/envoy/bench.yaml` with
-//! their own HTTP filters; for the TCP runs, bare, no-op and meshborder rendered
+//! core: for the HTTP runs, the five rendered from `bench/envoy/bench.yaml` with
+//! their own HTTP filters (bare, no-op, the floor, meshborder, Lua); for the TCP runs, bare, no-op and meshborder rendered
 //! from `bench/envoy/tcp.yaml` with their own network filters before `tcp_proxy`
 //! (meshborder with `bench/envoy/tcp-plugin.json`).
 
@@ -22,6 +22,8 @@ pub enum Config {
     Bare,
     /// A wasm filter that does nothing.
     Noop,
+    /// The floor filter: only the host calls meshborder cannot avoid.
+    Floor,
     /// meshborder with the workload's plugin config.
     Meshborder,
     /// The Lua counterpart of meshborder.
@@ -32,13 +34,20 @@ pub enum Config {
 
 impl Config {
     /// Every config, in the order each round runs them.
-    pub const ALL: [Self; 4] = [Self::Bare, Self::Noop, Self::Meshborder, Self::Lua];
+    pub const ALL: [Self; 5] = [
+        Self::Bare,
+        Self::Noop,
+        Self::Floor,
+        Self::Meshborder,
+        Self::Lua,
+    ];
 
     /// The name in tables.
     pub fn name(self, artifacts: &Artifacts) -> String {
         match self {
             Self::Bare => "bare Envoy".to_owned(),
             Self::Noop => "no-op wasm".to_owned(),
+            Self::Floor => "floor wasm".to_owned(),
             Self::Meshborder => "meshborder".to_owned(),
             Self::Lua => "Lua".to_owned(),
             Self::Variant(n) => artifacts.variants.get(n).map_or_else(
@@ -53,15 +62,20 @@ impl Config {
         match self {
             Self::Bare => "bare".to_owned(),
             Self::Noop => "noop".to_owned(),
+            Self::Floor => "floor".to_owned(),
             Self::Meshborder => "meshborder".to_owned(),
             Self::Lua => "lua".to_owned(),
             Self::Variant(n) => format!("variant-{n}"),
         }
     }
 
-    /// Whether it runs meshborder's logic (a variant does), so it denies and routes.
+    /// Whether it runs meshborder's logic (a variant does) or its floor, so it
+    /// denies and routes.
     pub fn filters(self) -> bool {
-        matches!(self, Self::Meshborder | Self::Lua | Self::Variant(_))
+        matches!(
+            self,
+            Self::Floor | Self::Meshborder | Self::Lua | Self::Variant(_)
+        )
     }
 
     /// Whether it is a build of meshborder, which meters TCP connections.
@@ -77,15 +91,17 @@ pub struct Artifacts {
     pub meshborder: PathBuf,
     /// The no-op filter.
     pub noop: PathBuf,
+    /// The floor filter.
+    pub floor: PathBuf,
     /// Other builds of meshborder to compare in the same rounds, by name.
     pub variants: Vec<(String, PathBuf)>,
-    /// When not empty, only these of the four configs run (`bare`, `noop`,
-    /// `meshborder`, `lua`); variants always do.
+    /// When not empty, only these of the five configs run (`bare`, `noop`,
+    /// `floor`, `meshborder`, `lua`); variants always do.
     pub only: Vec<String>,
 }
 
 impl Artifacts {
-    /// Every config: the four of the report, then the variants.
+    /// Every config: the five of the report, then the variants.
     pub fn lineup(&self) -> Vec<Config> {
         let mut configs: Vec<Config> = Config::ALL
             .into_iter()
@@ -95,11 +111,12 @@ impl Artifacts {
         configs
     }
 
-    /// The configs of the TCP runs: the lineup but Lua, which has no network filter.
+    /// The configs of the TCP runs: the lineup but Lua and the floor, which have
+    /// no network filter.
     pub fn tcp_lineup(&self) -> Vec<Config> {
         self.lineup()
             .into_iter()
-            .filter(|&config| config != Config::Lua)
+            .filter(|&config| !matches!(config, Config::Lua | Config::Floor))
             .collect()
     }
 }
@@ -164,6 +181,8 @@ pub fn start_all(
         .set("region", REGION)
         .set("upstream_port", upstream.port())
         .set("noop_wasm", artifacts.noop.display())
+        .set("floor_wasm", artifacts.floor.display())
+        .set("floor_config", quoted(&workload.floor_outbound_config())?)
         .set("meshborder_wasm", artifacts.meshborder.display())
         .set("lua_script", lua.display())
         .set(

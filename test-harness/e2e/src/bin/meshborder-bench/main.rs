@@ -1,6 +1,7 @@
 //! `meshborder-bench` (run by `make bench`): measures meshborder against bare Envoy,
-//! a no-op wasm filter and an equivalent Lua filter, as HTTP filters, and against
-//! bare Envoy and the no-op as network filters; writes BENCHMARKS.md.
+//! a no-op wasm filter, the floor filter (only the host calls meshborder cannot
+//! avoid) and an equivalent Lua filter, as HTTP filters, and against bare Envoy and
+//! the no-op as network filters; writes BENCHMARKS.md.
 //!
 //! 1. The deterministic figures, on the harness's wasm host: `.wasm` sizes, fuel
 //!    per request at 10 to 10,000 rules and hosts, and the linear memory over a
@@ -19,6 +20,7 @@
 
 mod configs;
 mod cost;
+mod floor;
 mod load;
 mod report;
 mod rounds;
@@ -77,8 +79,8 @@ struct Cli {
     /// (repeatable): how a change to the filter is measured against the shipped one.
     #[arg(long, value_name = "NAME=FILE", value_parser = parse_variant)]
     variant: Vec<(String, PathBuf)>,
-    /// Run only these of the four configs (comma-separated: bare, noop, meshborder,
-    /// lua), for a quick comparison; BENCHMARKS.md wants all four. The TCP runs
+    /// Run only these of the five configs (comma-separated: bare, noop, floor,
+    /// meshborder, lua), for a quick comparison; BENCHMARKS.md wants all five. The TCP runs
     /// take the same list (Lua has no TCP config).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -139,15 +141,18 @@ fn run(cli: &Cli) -> BenchResult<()> {
     let artifacts = Artifacts {
         meshborder: paths::filter_wasm()?,
         noop: cli.noop_wasm.clone().unwrap_or_else(paths::noop_wasm_path),
+        floor: paths::floor_wasm_path(),
         variants: cli.variant.clone(),
         only: cli.only.clone(),
     };
-    if !artifacts.noop.is_file() {
-        return Err(HarnessError::Missing {
-            what: format!("the no-op filter at `{}`", artifacts.noop.display()),
-            hint: "run `make bench`, which builds it".to_owned(),
+    for (what, path) in [("no-op", &artifacts.noop), ("floor", &artifacts.floor)] {
+        if !path.is_file() {
+            return Err(HarnessError::Missing {
+                what: format!("the {what} filter at `{}`", path.display()),
+                hint: "run `make bench`, which builds it".to_owned(),
+            }
+            .into());
         }
-        .into());
     }
     let shape = RunShape {
         rounds: cli.rounds,

@@ -1,5 +1,5 @@
 //! The throughput runs: every workload (direct or proxied, times the three request
-//! kinds) on every config, in interleaved rounds (bare, no-op, meshborder, Lua, then
+//! kinds) on every config, in interleaved rounds (bare, no-op, floor, meshborder, Lua, then
 //! again), so that drift in the machine hits every config alike. Each run also
 //! reads Envoy's CPU time, to show that Envoy's core, not the client, was the limit.
 //!

@@ -40,7 +40,7 @@ type Figures = BTreeMap<usize, BTreeMap<String, u64>>;
 type Measured = BTreeMap<usize, BTreeMap<String, RequestFuel>>;
 
 /// A test's result: wasm host, file and JSON errors alike.
-type TestResult<T> = Result<T, Box<dyn Error>>;
+pub type TestResult<T> = Result<T, Box<dyn Error>>;
 
 fn measure() -> TestResult<Measured> {
     let mut measured = Measured::new();
@@ -141,7 +141,7 @@ const DROPPED: [&str; 3] = [
 /// The baseline is of the `.wasm` that `make build` ships, optimised by wasm-opt;
 /// a plain `cargo build` gives another (larger, slower) one. Why this one is not
 /// that, if it is not.
-fn not_the_shipped_build() -> TestResult<Option<String>> {
+pub fn not_the_shipped_build() -> TestResult<Option<String>> {
     let filter = meshborder_e2e::host::release_filter()?;
     let path = filter.origin();
     let kept: Vec<&str> = filter
