@@ -31,9 +31,13 @@ impl AccessEntry {
     }
 }
 
-/// Every access log line in `text`.
+/// Every complete access log line in `text`. A last line without its newline is
+/// one Envoy is still writing (a long line reaches the file in pieces), and is
+/// left for the next read.
 pub fn entries(text: &str) -> Vec<AccessEntry> {
-    text.lines()
+    text.split_inclusive('\n')
+        .filter_map(|line| line.strip_suffix('\n'))
+        .map(|line| line.strip_suffix('\r').unwrap_or(line))
         .filter_map(|line| line.strip_prefix("access "))
         .map(|fields| {
             AccessEntry(
@@ -50,6 +54,17 @@ pub fn entries(text: &str) -> Vec<AccessEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_still_being_written_is_not_an_entry_yet() {
+        let text = "access status=200 response_body_bytes=10\naccess status=200 response_bo";
+        let all = entries(text);
+        assert_eq!(all.len(), 1);
+        assert_eq!(
+            all.first().and_then(|e| e.number("response_body_bytes")),
+            Some(10)
+        );
+    }
 
     #[test]
     fn reads_the_fields_and_byte_sums_of_a_line() {
