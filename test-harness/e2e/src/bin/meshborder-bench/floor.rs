@@ -88,15 +88,21 @@ pub fn budget_row(out: &mut String, artifacts: &Artifacts, samples: &Samples) {
         .filter_map(|(case, ratio)| Some((case, (*ratio)?)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
     let unmeasurable = ratios.iter().filter(|(_, ratio)| ratio.is_none()).count();
+    // A case the floor has no overhead in (a denial answered before the upstream,
+    // against a no-op that forwards) has nothing to divide by; the others decide.
+    let unmeasured = match unmeasurable {
+        0 => String::new(),
+        n => format!("; {n} case(s) without a floor overhead to divide by"),
+    };
     match worst {
-        Some((case, ratio)) if unmeasurable == 0 => {
+        Some((case, ratio)) => {
             let _ = writeln!(
                 out,
-                "| {goal} | {ratio:.2}× at most ({case}) | {} |",
+                "| {goal} | {ratio:.2}× at most ({case}){unmeasured} | {} |",
                 verdict(ratio)
             );
         }
-        _ => {
+        None => {
             let _ = writeln!(
                 out,
                 "| {goal} | {unmeasurable} case(s) without a floor overhead to divide by | **missed** |"
