@@ -35,16 +35,7 @@ fn every_expression_reads_only_what_the_filter_emits_or_the_rules_record() {
         .collect();
     let labels: BTreeSet<String> = label::ALL.into_iter().map(str::to_owned).collect();
 
-    let mut expressions: Vec<(String, String)> = all_rules(&rules)
-        .map(|rule| {
-            let name = rule.record.clone().or_else(|| rule.alert.clone()).unwrap();
-            (format!("rule {name}"), rule.expr.clone())
-        })
-        .collect();
-    for panel in panels(&dashboard).unwrap() {
-        let origin = format!("panel `{}`", panel.title);
-        expressions.extend(panel.exprs.into_iter().map(|expr| (origin.clone(), expr)));
-    }
+    let expressions = monitoring::expressions(&rules, &dashboard).unwrap();
 
     let mut watched = BTreeSet::new();
     for (origin, expr) in &expressions {
@@ -100,29 +91,7 @@ fn a_misspelt_metric_or_label_is_caught_by_the_expression_check() {
 
 #[test]
 fn a_recorded_series_is_recorded_before_a_rule_of_its_group_reads_it() {
-    let rules = monitoring::rules().unwrap();
-    for group in &rules.spec.groups {
-        let recorded_here: BTreeSet<&str> = group
-            .rules
-            .iter()
-            .filter_map(|rule| rule.record.as_deref())
-            .collect();
-        let mut recorded_so_far = BTreeSet::new();
-        for rule in &group.rules {
-            for metric in promql::uses(&rule.expr).unwrap().metrics {
-                if recorded_here.contains(metric.as_str()) {
-                    assert!(
-                        recorded_so_far.contains(&metric),
-                        "group {}: `{metric}` is read before it is recorded",
-                        group.name
-                    );
-                }
-            }
-            if let Some(record) = &rule.record {
-                recorded_so_far.insert(record.clone());
-            }
-        }
-    }
+    monitoring::assert_recorded_before_read(&monitoring::rules().unwrap());
 }
 
 /// The series a cost rule multiplies by: the price of each kind of transfer, every

@@ -40,16 +40,7 @@ fn fleet_expressions_read_only_the_recorded_series_that_reach_the_global_prometh
     labels.extend(federation::external_label_names().unwrap());
     labels.extend(SCRAPE_LABELS.map(str::to_owned));
 
-    let mut expressions: Vec<(String, String)> = all_rules(&fleet)
-        .map(|rule| {
-            let name = rule.record.clone().or_else(|| rule.alert.clone()).unwrap();
-            (format!("rule {name}"), rule.expr.clone())
-        })
-        .collect();
-    for panel in panels(&dashboard).unwrap() {
-        let origin = format!("panel `{}`", panel.title);
-        expressions.extend(panel.exprs.into_iter().map(|expr| (origin.clone(), expr)));
-    }
+    let expressions = monitoring::expressions(&fleet, &dashboard).unwrap();
     for (origin, expr) in &expressions {
         let Uses {
             metrics: read,
@@ -77,25 +68,7 @@ fn fleet_expressions_read_only_the_recorded_series_that_reach_the_global_prometh
 
 #[test]
 fn a_fleet_series_is_recorded_before_a_rule_of_its_group_reads_it() {
-    let fleet = monitoring::fleet_rules().unwrap();
-    for group in &fleet.spec.groups {
-        let here: BTreeSet<&str> = group
-            .rules
-            .iter()
-            .filter_map(|r| r.record.as_deref())
-            .collect();
-        let mut so_far = BTreeSet::new();
-        for rule in &group.rules {
-            for name in promql::uses(&rule.expr).unwrap().metrics {
-                assert!(
-                    !here.contains(name.as_str()) || so_far.contains(&name),
-                    "group {}: `{name}` is read before it is recorded",
-                    group.name
-                );
-            }
-            so_far.extend(rule.record.clone());
-        }
-    }
+    monitoring::assert_recorded_before_read(&monitoring::fleet_rules().unwrap());
 }
 
 #[test]

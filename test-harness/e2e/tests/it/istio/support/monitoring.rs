@@ -1,11 +1,14 @@
 //! istio/monitoring/: the PrometheusRule and the Grafana dashboard, loaded; and the
 //! global layer's (`global/`).
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use super::Result;
 use super::files;
 use super::models::typed;
+use super::promql;
 use super::views::prometheus_rule::{PrometheusRule, Rule};
 
 /// The PrometheusRule.
@@ -97,5 +100,49 @@ pub fn panel<'a, 'b>(panels: &'a [Panel<'b>], part: &str) -> Result<&'a Panel<'b
             "two panels titled …{part}…: `{}` and `{}`",
             first.title, second.title
         )),
+    }
+}
+
+/// Every PromQL expression of `rules` and of `dashboard`'s panels, each with where it
+/// is: `rule <name>` or ``panel `<title>` ``.
+pub fn expressions(rules: &PrometheusRule, dashboard: &Value) -> Result<Vec<(String, String)>> {
+    let mut expressions = all_rules(rules)
+        .map(|rule| {
+            let name = rule
+                .record
+                .clone()
+                .or_else(|| rule.alert.clone())
+                .ok_or("a rule that neither records nor alerts")?;
+            Ok((format!("rule {name}"), rule.expr.clone()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for panel in panels(dashboard)? {
+        let origin = format!("panel `{}`", panel.title);
+        expressions.extend(panel.exprs.into_iter().map(|expr| (origin.clone(), expr)));
+    }
+    Ok(expressions)
+}
+
+/// Fails when a rule reads a series its own group records before the rule that
+/// records it: rules of a group run in order, each seeing the ones before.
+pub fn assert_recorded_before_read(rules: &PrometheusRule) {
+    for group in &rules.spec.groups {
+        let recorded_here: BTreeSet<&str> = group
+            .rules
+            .iter()
+            .filter_map(|rule| rule.record.as_deref())
+            .collect();
+        let mut recorded_so_far = BTreeSet::new();
+        for rule in &group.rules {
+            let uses = promql::uses(&rule.expr).unwrap_or_else(|e| panic!("{}: {e}", rule.expr));
+            for metric in uses.metrics {
+                assert!(
+                    !recorded_here.contains(metric.as_str()) || recorded_so_far.contains(&metric),
+                    "group {}: `{metric}` is read before it is recorded",
+                    group.name
+                );
+            }
+            recorded_so_far.extend(rule.record.clone());
+        }
     }
 }
