@@ -20,6 +20,7 @@
 pub mod case;
 pub mod counters;
 pub mod envoy_side;
+mod fields;
 pub mod generator;
 pub mod host_side;
 mod host_stream;

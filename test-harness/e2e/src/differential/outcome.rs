@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::case::shown;
+use super::fields::FieldDifferences;
 use super::presented::HeaderMap;
 
 /// How a request ended.
@@ -55,66 +56,45 @@ impl Outcome {
     /// The fields in which `host` differs from `self` (Envoy's), each as
     /// `field: envoy … | host …`; empty when they agree.
     pub fn differences(&self, host: &Self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut field = |name: &str, envoy: String, host: String| {
-            if envoy != host {
-                out.push(format!("{name}:\n      envoy {envoy}\n      host  {host}"));
-            }
-        };
-        field(
-            "ending",
-            format!("{:?}", self.ending),
-            format!("{:?}", host.ending),
-        );
+        let mut found = FieldDifferences::default();
+        found.debug("ending", &self.ending, &host.ending);
         // Refused before the filter is one outcome: whether Envoy says 400 or 431
         // for a head with several faults depends on its parser's order, and no
         // filter ran either way.
         let both_refused =
             self.ending == Ending::RefusedByCodec && host.ending == Ending::RefusedByCodec;
         if !both_refused {
-            field("status", self.status.to_string(), host.status.to_string());
-            field(
-                "reply headers",
-                format!("{:?}", self.reply_headers),
-                format!("{:?}", host.reply_headers),
-            );
-            field(
+            found.text("status", self.status.to_string(), host.status.to_string());
+            found.debug("reply headers", &self.reply_headers, &host.reply_headers);
+            found.text(
                 "reply body",
                 shown(&self.reply_body),
                 shown(&host.reply_body),
             );
         }
-        field(
+        found.debug(
             "answered by",
-            format!("{:?}", self.upstream.as_ref().map(|u| &u.app)),
-            format!("{:?}", host.upstream.as_ref().map(|u| &u.app)),
+            &self.upstream.as_ref().map(|u| &u.app),
+            &host.upstream.as_ref().map(|u| &u.app),
         );
-        field(
+        found.debug(
             "upstream request line",
-            format!("{:?}", self.upstream.as_ref().map(|u| &u.start_line)),
-            format!("{:?}", host.upstream.as_ref().map(|u| &u.start_line)),
+            &self.upstream.as_ref().map(|u| &u.start_line),
+            &host.upstream.as_ref().map(|u| &u.start_line),
         );
-        field(
+        found.text(
             "upstream headers",
             upstream_headers(self.upstream.as_ref()),
             upstream_headers(host.upstream.as_ref()),
         );
-        field(
+        found.debug(
             "routing header",
-            format!("{:?}", self.route_region.as_deref().map(shown)),
-            format!("{:?}", host.route_region.as_deref().map(shown)),
+            &self.route_region.as_deref().map(shown),
+            &host.route_region.as_deref().map(shown),
         );
-        field(
-            "counters",
-            format!("{:?}", self.counters),
-            format!("{:?}", host.counters),
-        );
-        field(
-            "log lines",
-            format!("{:?}", self.logs),
-            format!("{:?}", host.logs),
-        );
-        out
+        found.debug("counters", &self.counters, &host.counters);
+        found.debug("log lines", &self.logs, &host.logs);
+        found.into_lines()
     }
 }
 

@@ -8,6 +8,7 @@ use proxy_wasm_host::HostError;
 
 use super::case::Case;
 use super::envoy_side::EnvoyMesh;
+use super::fields;
 use super::host_side::HostMesh;
 use crate::error::{HarnessError, Result};
 
@@ -39,13 +40,9 @@ pub fn compare(envoy: &mut EnvoyMesh<'_>, host: &mut HostMesh, cases: &[Case]) -
             .entry(format!("{:?} {}", seen.ending, seen.status))
             .or_default() += 1;
         let fields = seen.differences(&modelled);
-        if !fields.is_empty() {
-            score.differences.push(format!(
-                "{}\n  envoy: {seen}\n  host:  {modelled}\n  differs in\n    {}",
-                case.describe(),
-                fields.join("\n    ")
-            ));
-        }
+        score
+            .differences
+            .extend(fields::report(&case.describe(), &seen, &modelled, &fields));
     }
     Ok(score)
 }

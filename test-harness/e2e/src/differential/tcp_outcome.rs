@@ -6,6 +6,7 @@
 use std::fmt;
 
 use super::counters::Readings;
+use super::fields::FieldDifferences;
 
 /// How a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,17 +52,8 @@ impl TcpOutcome {
     /// The fields in which `host` differs from `self` (Envoy's), each as
     /// `field: envoy … | host …`; empty when they agree.
     pub fn differences(&self, host: &Self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut field = |name: &str, envoy: String, host: String| {
-            if envoy != host {
-                out.push(format!("{name}:\n      envoy {envoy}\n      host  {host}"));
-            }
-        };
-        field(
-            "ending",
-            format!("{:?}", self.ending),
-            format!("{:?}", host.ending),
-        );
+        let mut found = FieldDifferences::default();
+        found.debug("ending", &self.ending, &host.ending);
         for (name, envoy, host) in [
             (
                 "bytes to the upstream",
@@ -71,30 +63,14 @@ impl TcpOutcome {
             ("bytes to the client", &self.to_client, &host.to_client),
         ] {
             if envoy != host {
-                field(name, bytes(envoy, host), format!("{} bytes", host.len()));
+                found.text(name, bytes(envoy, host), format!("{} bytes", host.len()));
             }
         }
-        field(
-            "close order",
-            format!("{:?}", self.close_order),
-            format!("{:?}", host.close_order),
-        );
-        field(
-            "counters",
-            format!("{:?}", self.counters),
-            format!("{:?}", host.counters),
-        );
-        field(
-            "counters while open",
-            format!("{:?}", self.while_open),
-            format!("{:?}", host.while_open),
-        );
-        field(
-            "log lines",
-            format!("{:?}", self.logs),
-            format!("{:?}", host.logs),
-        );
-        out
+        found.debug("close order", &self.close_order, &host.close_order);
+        found.debug("counters", &self.counters, &host.counters);
+        found.debug("counters while open", &self.while_open, &host.while_open);
+        found.debug("log lines", &self.logs, &host.logs);
+        found.into_lines()
     }
 }
 

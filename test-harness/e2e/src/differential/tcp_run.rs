@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::fields;
 use super::tcp_case::TcpCase;
 use super::tcp_envoy_side::EnvoyTcp;
 use super::tcp_host_side::HostTcp;
@@ -42,13 +43,9 @@ pub fn compare(
             .entry(format!("{:?} {:?}", seen.ending, seen.close_order))
             .or_default() += 1;
         let fields = seen.differences(&modelled);
-        if !fields.is_empty() {
-            score.differences.push(format!(
-                "{}\n  envoy: {seen}\n  host:  {modelled}\n  differs in\n    {}",
-                case.describe(),
-                fields.join("\n    ")
-            ));
-        }
+        score
+            .differences
+            .extend(fields::report(&case.describe(), &seen, &modelled, &fields));
     }
     Ok(score)
 }
