@@ -12,13 +12,14 @@
 
 use std::collections::BTreeMap;
 use std::error::Error;
-use std::fs;
 use std::path::PathBuf;
 
 use meshborder_e2e::fuel::{self, RequestFuel};
 use meshborder_e2e::paths;
 use meshborder_e2e::workload::{RequestKind, Workload};
 use serde_json::{Value, json};
+
+use super::baseline;
 
 /// The scales measured: rules and hosts alike.
 const SCALES: [usize; 4] = [10, 100, 1_000, 10_000];
@@ -167,19 +168,10 @@ fn fuel_per_request_stays_within_ten_percent_of_the_baseline() -> TestResult<()>
     print(&costs);
     let measured = fuel_of(&costs);
     let path = baseline_path();
-    if std::env::var_os(RECORD_ENV).is_some() {
-        let text = serde_json::to_string_pretty(&to_json(&measured))? + "\n";
-        fs::write(&path, text)?;
-        println!("recorded {}", path.display());
+    let Some(recorded) = baseline::record_or_read(&path, RECORD_ENV, &to_json(&measured))? else {
         return Ok(());
-    }
-    let text = fs::read_to_string(&path).map_err(|e| {
-        format!(
-            "reading {}: {e}; record it with {RECORD_ENV}=1",
-            path.display()
-        )
-    })?;
-    let baseline = from_json(&serde_json::from_str(&text)?);
+    };
+    let baseline = from_json(&recorded);
     let mut grown = Vec::new();
     for (scale, row) in &measured {
         for (name, fuel) in row {

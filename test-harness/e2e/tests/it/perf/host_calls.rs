@@ -13,7 +13,6 @@
 //! and commit it with the change that explains it.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::PathBuf;
 
 use meshborder_e2e::fuel::{self, RequestFuel, tcp};
@@ -21,6 +20,7 @@ use meshborder_e2e::paths;
 use meshborder_e2e::workload::{RequestKind, Workload};
 use serde_json::{Value, json};
 
+use super::baseline;
 use super::fuel_regression::{TestResult, not_the_shipped_build};
 
 /// Set to record the baseline instead of checking it.
@@ -196,19 +196,10 @@ fn host_calls_per_request_equal_the_baseline_exactly() -> TestResult<()> {
     print(&costs);
     let measured = counts_of(&costs);
     let path = baseline_path();
-    if std::env::var_os(RECORD_ENV).is_some() {
-        let text = serde_json::to_string_pretty(&to_json(&measured))? + "\n";
-        fs::write(&path, text)?;
-        println!("recorded {}", path.display());
+    let Some(recorded) = baseline::record_or_read(&path, RECORD_ENV, &to_json(&measured))? else {
         return Ok(());
-    }
-    let text = fs::read_to_string(&path).map_err(|e| {
-        format!(
-            "reading {}: {e}; record it with {RECORD_ENV}=1",
-            path.display()
-        )
-    })?;
-    let baseline = from_json(&serde_json::from_str(&text)?);
+    };
+    let baseline = from_json(&recorded);
     let found = differences(&measured, &baseline);
     assert!(
         found.is_empty(),

@@ -2,6 +2,7 @@
 //! request against the recorded baselines, the floor filter's host calls against
 //! meshborder's, and linear memory over a long run.
 
+mod baseline;
 mod floor;
 mod fuel_regression;
 mod host_calls;
