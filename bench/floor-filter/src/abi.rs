@@ -3,6 +3,8 @@
 //! a property by a path serialized once. The SDK's `get_map_bytes` copies every
 //! header into allocations of its own and `get_property` serializes its path on
 //! every call: guest work meshborder does not do, so the floor does not either.
+//! The floor cannot link the filter crate (both export `_initialize` and the
+//! proxy-wasm callbacks), so it declares these few imports itself.
 
 #![expect(
     unsafe_code,
