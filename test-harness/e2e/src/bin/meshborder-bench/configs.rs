@@ -166,6 +166,17 @@ pub struct TcpRunning {
     pub listener: SocketAddr,
 }
 
+/// The workload's plugin config as the shipped outbound plugins have it: the
+/// direction named (`direction: outbound`), not read from the listener per request.
+/// The workload itself keeps `auto`, for the wasm host's inbound metered request.
+fn outbound_plugin_config(workload: &Workload) -> serde_json::Value {
+    let mut config = workload.plugin_config();
+    if let Some(object) = config.as_object_mut() {
+        object.insert("direction".to_owned(), "outbound".into());
+    }
+    config
+}
+
 /// Renders and starts every config, each Envoy pinned to `core`.
 pub fn start_all(
     artifacts: &Artifacts,
@@ -187,7 +198,7 @@ pub fn start_all(
         .set("lua_script", lua.display())
         .set(
             "plugin_config",
-            quoted(&workload.plugin_config().to_string())?,
+            quoted(&outbound_plugin_config(workload).to_string())?,
         );
     artifacts
         .lineup()

@@ -147,7 +147,8 @@ fn header(out: &mut String, machine: &Machine, shape: &RunShape, load_after: &st
          `bench/noop-filter` on V8; *floor wasm*, `bench/floor-filter` on V8, which makes only \
          the host calls meshborder cannot avoid for each request; *meshborder* with {rules} residency rules over {hosts} hosts, \
          routing by `x-user-region` then a 50-country table, metering on \
-         (`test-harness/e2e/src/workload.rs`), on an `OUTBOUND` listener; *Lua*, \
+         (`test-harness/e2e/src/workload.rs`), on an `OUTBOUND` listener with `direction: outbound`, as the shipped \
+         outbound plugins say it; *Lua*, \
          `bench/envoy/meshborder.lua`: the same tags, one host-based deny rule with the same \
          403, and the route header from the same country table.\n\
          - **Requests**: *tag-only* `GET http://{host}{tag_path}` (tagged, checked against the \
@@ -239,7 +240,7 @@ fn tcp_throughput(out: &mut String, shape: &RunShape, artifacts: &Artifacts, tcp
          is the median. *MB* is 10^6 bytes; *CPU/MB* is Envoy's CPU time per MB moved.\n\n\
          Configs: *bare Envoy*, `tcp_proxy` only; *no-op wasm*, the same `bench/noop-filter` \
          `.wasm` as above, as a network filter; *meshborder* with `bench/envoy/tcp-plugin.json` \
-         (`\"layer\": \"tcp\"`, `direction: auto`, eu-west's clusters and certificate-bound \
+         (`\"layer\": \"tcp\"`, `direction: inbound`, eu-west's clusters and certificate-bound \
          peers). The caller is plaintext, so its source is unknown. The rule `eu-database` \
          (port 5432, enforce) does not match the bench's port; the catch-all rule \
          `bench-audit` (EU sources only, unknown ones denied) is in audit mode and does: each \
