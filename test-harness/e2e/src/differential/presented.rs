@@ -295,16 +295,20 @@ fn normalize(path: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A header map of text pairs, for the unit tests of this module and its
+/// neighbours.
+#[cfg(test)]
+pub(super) fn text_map(pairs: &[(&str, &str)]) -> HeaderMap {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    use super::text_map as map;
     use super::*;
-
-    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
-            .collect()
-    }
 
     #[test]
     fn lowercases_joins_hosts_and_appends_what_envoy_adds() {

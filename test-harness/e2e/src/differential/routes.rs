@@ -71,12 +71,7 @@ fn strip_port(host: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
-            .collect()
-    }
+    use super::super::presented::text_map as map;
 
     #[test]
     fn eu_user_data_hosts_and_the_eu_west_route_go_to_eu_west() {

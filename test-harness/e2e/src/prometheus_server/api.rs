@@ -51,6 +51,15 @@ impl ActiveAlert {
     pub fn name(&self) -> &str {
         self.labels.get("alertname").map_or("", String::as_str)
     }
+
+    /// `alerts` as one line for a test's output: each one's name, labels and state.
+    pub fn summary(alerts: &[Self]) -> String {
+        alerts
+            .iter()
+            .map(|alert| format!("{} {:?} {}", alert.name(), alert.labels, alert.state))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// How one rule of the rule file is doing.

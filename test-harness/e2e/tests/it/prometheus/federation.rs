@@ -165,11 +165,7 @@ fn a_global_prometheus_federating_two_clusters_sums_them_once_and_alerts_on_deni
     meshborder_e2e::show!(
         "federation: {compared} fleet values found among the receiving cluster's samples; \
          {panels} fleet dashboard panels with data; alerts {}; in {:.1}s",
-        alerts
-            .iter()
-            .map(|alert| format!("{} {:?} {}", alert.name(), alert.labels, alert.state))
-            .collect::<Vec<_>>()
-            .join("; "),
+        ActiveAlert::summary(&alerts),
         started.elapsed().as_secs_f64()
     );
 }

@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use meshborder_e2e::poll;
-use meshborder_e2e::prometheus_server::{PrometheusApi, PrometheusBinaries, rules};
+use meshborder_e2e::prometheus_server::{ActiveAlert, PrometheusApi, PrometheusBinaries, rules};
 use meshborder_filter::contract::metric;
 
 use super::alerts;
@@ -138,11 +138,7 @@ fn a_real_prometheus_scraping_the_mesh_records_prices_and_alerts_as_the_rules_sa
         "{}: {counters} counters scraped as Envoy shows them, {series} recorded series equal to their \
          expressions, {panels} panel queries with data, alerts {} in {:.1}s",
         binaries.prometheus_version().unwrap(),
-        alerts
-            .iter()
-            .map(|alert| format!("{} {:?} {}", alert.name(), alert.labels, alert.state))
-            .collect::<Vec<_>>()
-            .join("; "),
+        ActiveAlert::summary(&alerts),
         started.elapsed().as_secs_f64()
     );
     for pair in http.iter().chain(&tcp).chain(&zones) {
