@@ -213,22 +213,10 @@ impl Observed<'_> {
 /// and zone the upstream sees (or the deny body's, for a denied request).
 pub fn source(seen: &Observed<'_>, entry: &PeerEntry, engine: Option<&Engine>) -> SourceView {
     if seen.direction == Direction::Outbound {
-        return SourceView {
-            kind: SourceKind::Local,
-            cluster: Some(seen.node.cluster.clone()),
-            region: seen.node.region.clone(),
-            zone: seen.node.zone.clone(),
-            reason: None,
-        };
+        return SourceView::local(seen.node);
     }
     if seen.moved(metric::UNKNOWN_SOURCE.prometheus).is_some() {
-        return SourceView {
-            kind: SourceKind::Unknown,
-            cluster: None,
-            region: None,
-            zone: None,
-            reason: unknown_reason(seen, entry, engine),
-        };
+        return SourceView::unknown(unknown_reason(seen, entry, engine));
     }
     let bound = match entry {
         PeerEntry::Matched(peer) => peer.bound_cluster.is_some(),

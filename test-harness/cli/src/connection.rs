@@ -281,22 +281,10 @@ impl Seen<'_> {
 /// the local cluster on a port no rule covers).
 fn source(seen: &Seen<'_>, entry: &PeerEntry, engine: Option<&Engine>) -> SourceView {
     if seen.direction == Direction::Outbound {
-        return SourceView {
-            kind: SourceKind::Local,
-            cluster: Some(seen.node.cluster.clone()),
-            region: seen.node.region.clone(),
-            zone: seen.node.zone.clone(),
-            reason: None,
-        };
+        return SourceView::local(seen.node);
     }
     if seen.moved(metric::UNKNOWN_SOURCE.prometheus).is_some() {
-        return SourceView {
-            kind: SourceKind::Unknown,
-            cluster: None,
-            region: None,
-            zone: None,
-            reason: unknown_reason(seen, entry, engine),
-        };
+        return SourceView::unknown(unknown_reason(seen, entry, engine));
     }
     let bytes = metric::XCLUSTER_TCP_BYTES.prometheus;
     let connections = metric::XCLUSTER_TCP_CONNECTIONS.prometheus;

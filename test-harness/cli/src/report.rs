@@ -93,6 +93,30 @@ pub struct SourceView {
     pub reason: Option<String>,
 }
 
+impl SourceView {
+    /// Outbound: the caller is the local node.
+    pub fn local(node: &Node) -> Self {
+        Self {
+            kind: SourceKind::Local,
+            cluster: Some(node.cluster.clone()),
+            region: node.region.clone(),
+            zone: node.zone.clone(),
+            reason: None,
+        }
+    }
+
+    /// A source the filter could not establish, and why, when that can be told.
+    pub fn unknown(reason: Option<String>) -> Self {
+        Self {
+            kind: SourceKind::Unknown,
+            cluster: None,
+            region: None,
+            zone: None,
+            reason,
+        }
+    }
+}
+
 /// What is known of the `trustedPeers` entry an mTLS peer matched.
 #[derive(Debug)]
 pub enum PeerEntry {
