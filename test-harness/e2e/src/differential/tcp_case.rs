@@ -5,6 +5,11 @@
 //! close. The same description drives both sides: the client and the scripted
 //! upstream on Envoy's, the data and close callbacks on the host's.
 
+use std::io::Write;
+use std::net::TcpStream;
+use std::thread;
+use std::time::Duration;
+
 use crate::certs::ClientCert;
 use crate::tcp::{EU_CENTRAL_DB_CLIENT, EU_WEST_DB_CLIENT, MESH_WIDE_DB_CLIENT, US_EAST_DB_CLIENT};
 use crate::topology::Caller;
@@ -201,6 +206,25 @@ fn chunks(sizes: &[usize], seed: u8) -> Vec<Vec<u8>> {
             chunk
         })
         .collect()
+}
+
+/// The pause between two chunks, so that they leave as separate writes.
+const BETWEEN_CHUNKS: Duration = Duration::from_millis(2);
+
+/// Writes `chunks` to `stream` one by one, a pause between them, as both the
+/// client and the upstream send theirs; stops at the first write the closed
+/// connection refuses (what came back, or did not, says so).
+pub fn write_chunks(stream: &mut TcpStream, chunks: &[Vec<u8>]) {
+    for chunk in chunks {
+        if stream
+            .write_all(chunk)
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
+            break;
+        }
+        thread::sleep(BETWEEN_CHUNKS);
+    }
 }
 
 #[cfg(test)]

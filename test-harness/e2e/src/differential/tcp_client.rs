@@ -5,18 +5,15 @@
 //! half-close (see [`crate::tcp::echo`] for why). What it records: every byte that
 //! came back, and whether the other side closed before it did.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::thread;
 use std::time::Duration;
 
-use super::tcp_case::{Closer, TcpCase};
+use super::tcp_case::{Closer, TcpCase, write_chunks};
 use crate::error::{HarnessError, Result};
 
 /// How long the client waits for the connection and for each read.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// The pause between two chunks, so they leave as separate writes.
-const BETWEEN_CHUNKS: Duration = Duration::from_millis(2);
 
 /// What the client saw of one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,17 +38,8 @@ pub fn run(
         .set_read_timeout(Some(TIMEOUT))
         .and_then(|()| stream.set_nodelay(true))
         .map_err(|e| HarnessError::io(context(), e))?;
-    for chunk in &case.sends {
-        // A closed connection refuses the rest; what came back says so.
-        if stream
-            .write_all(chunk)
-            .and_then(|()| stream.flush())
-            .is_err()
-        {
-            break;
-        }
-        thread::sleep(BETWEEN_CHUNKS);
-    }
+    // A closed connection refuses the rest; what came back says so.
+    write_chunks(&mut stream, &case.sends);
     let mut received = Vec::new();
     let expected = case.answered().len();
     let mut saw_close = !read_until(&mut stream, &mut received, expected, &context)?;

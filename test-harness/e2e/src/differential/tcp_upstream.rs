@@ -7,22 +7,20 @@
 //! client-speaks-first, so the filter decides before any answer exists.
 
 use std::collections::BTreeMap;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use super::tcp_case::{Closer, TcpCase};
+use super::tcp_case::{Closer, TcpCase, write_chunks};
 use crate::error::{HarnessError, Result};
 
 /// How long a connection waits for each read.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the accept loop looks at its stop flag.
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
-/// The pause between two chunks of an answer, so they leave as separate writes.
-const BETWEEN_CHUNKS: Duration = Duration::from_millis(2);
 
 /// What the upstream does with the next connections.
 #[derive(Debug, Clone, Default)]
@@ -158,16 +156,7 @@ fn serve(mut stream: TcpStream, plan: &Plan) -> UpstreamRecord {
             closed_first: false,
         };
     }
-    for chunk in &plan.answer {
-        if stream
-            .write_all(chunk)
-            .and_then(|()| stream.flush())
-            .is_err()
-        {
-            break;
-        }
-        thread::sleep(BETWEEN_CHUNKS);
-    }
+    write_chunks(&mut stream, &plan.answer);
     if plan.closes_first {
         drop(stream.shutdown(Shutdown::Both));
         return UpstreamRecord {
