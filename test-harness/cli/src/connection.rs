@@ -60,14 +60,7 @@ pub fn simulate(
         stream = stream.property(["connection", "requested_server_name"], sni.as_str());
     }
     let ran = run(&mut stream, send, receive).map_err(|e| e.to_string())?;
-    let logs: Vec<LogLine> = stream
-        .logs()
-        .into_iter()
-        .map(|l| LogLine {
-            level: l.level.as_str(),
-            message: l.message.clone(),
-        })
-        .collect();
+    let logs = LogLine::all(&stream.logs());
     let calls = stream.calls();
     let bytes = Bytes {
         from_caller: ran.from_caller,

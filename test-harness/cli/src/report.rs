@@ -211,6 +211,19 @@ pub struct LogLine {
     pub message: String,
 }
 
+impl LogLine {
+    /// The host's log records of one stream or connection, as the report shows them.
+    pub fn all(records: &[&proxy_wasm_host::LogRecord]) -> Vec<Self> {
+        records
+            .iter()
+            .map(|record| Self {
+                level: record.level.as_str(),
+                message: record.message.clone(),
+            })
+            .collect()
+    }
+}
+
 /// Fuel per callback and in total.
 #[derive(Debug, Serialize)]
 pub struct Fuel {

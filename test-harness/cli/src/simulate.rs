@@ -268,14 +268,7 @@ fn simulate(
     stream.finish()?;
     let route_cache_cleared = stream.route_cache_clears() > 0;
     let calls = stream.calls();
-    let logs: Vec<LogLine> = stream
-        .logs()
-        .into_iter()
-        .map(|l| LogLine {
-            level: l.level.as_str(),
-            message: l.message.clone(),
-        })
-        .collect();
+    let logs = LogLine::all(&stream.logs());
 
     let header_changes = if reply.is_some() {
         Vec::new()
