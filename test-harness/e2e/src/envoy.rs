@@ -7,6 +7,7 @@ mod launch;
 mod log;
 pub mod version;
 
+use std::ffi::OsString;
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -45,8 +46,40 @@ impl Envoy {
     /// `ISTIO_BOOTSTRAP_OVERRIDE` names).
     pub fn start_with_args(config: &Path, run_dir: &Path, args: &[&str]) -> Result<Self> {
         let binary = paths::envoy_binary()?;
+        let launcher = launch::Launcher {
+            binary: &binary,
+            under: None,
+            ready_timeout: READY_TIMEOUT,
+        };
+        Self::launch(&launcher, config, run_dir, args)
+    }
+
+    /// [`Envoy::start`] with `binary` run by `program` with `args` before it (as
+    /// `valgrind --tool=callgrind … envoy …`), ready within `ready_timeout`.
+    pub fn start_under(
+        program: &Path,
+        args: &[OsString],
+        binary: &Path,
+        ready_timeout: Duration,
+        config: &Path,
+        run_dir: &Path,
+    ) -> Result<Self> {
+        let launcher = launch::Launcher {
+            binary,
+            under: Some((program, args)),
+            ready_timeout,
+        };
+        Self::launch(&launcher, config, run_dir, &[])
+    }
+
+    fn launch(
+        launcher: &launch::Launcher<'_>,
+        config: &Path,
+        run_dir: &Path,
+        args: &[&str],
+    ) -> Result<Self> {
         let files = launch::Files::in_dir(run_dir);
-        let (child, admin) = launch::launch(&binary, config, args, &files)?;
+        let (child, admin) = launch::launch(launcher, config, args, &files)?;
         Ok(Self {
             child,
             admin,

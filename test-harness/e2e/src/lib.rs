@@ -21,11 +21,13 @@
 //!   ([`prometheus`] reads one Envoy's stats text);
 //! - [`shown`]: figures a test puts into `make test`'s output, past cargo's capture;
 //! - [`ports`], [`paths`], [`error`]: where things listen, where files are, what failed;
-//! - [`workload`]: the performance workload.
+//! - [`workload`]: the performance workload, and [`callgrind`]: Envoy under valgrind,
+//!   its instructions counted per thread, for the bench's noise-free figures.
 
 #![forbid(unsafe_code)]
 
 pub mod access_log;
+pub mod callgrind;
 pub mod certs;
 pub mod client;
 pub mod compose;

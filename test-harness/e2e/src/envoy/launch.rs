@@ -2,6 +2,7 @@
 //! deadline) until it says it is ready. An Envoy that exits or hangs on the way is
 //! an error with the lines of its log that say why, and is never left running.
 
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -38,19 +39,39 @@ impl Files {
     }
 }
 
-/// Starts `binary` with `config` and `extra_args` and returns it, with its admin
-/// address, once ready.
+/// How Envoy is run: its binary, and a program that runs it, if any (such as
+/// valgrind), with that program's arguments before the binary.
+pub(super) struct Launcher<'a> {
+    /// Envoy's binary.
+    pub binary: &'a Path,
+    /// The program Envoy runs under and its arguments, binary excluded.
+    pub under: Option<(&'a Path, &'a [OsString])>,
+    /// How long it may take to become ready.
+    pub ready_timeout: Duration,
+}
+
+/// Starts Envoy as `launcher` says with `config` and `extra_args` and returns it,
+/// with its admin address, once ready.
 pub(super) fn launch(
-    binary: &Path,
+    launcher: &Launcher<'_>,
     config: &Path,
     extra_args: &[&str],
     files: &Files,
 ) -> Result<(Child, SocketAddr)> {
+    let binary = launcher.binary;
     let create = |path: &Path| {
         File::create(path)
             .map_err(|e| HarnessError::io(format!("creating `{}`", path.display()), e))
     };
-    let mut child = Command::new(binary)
+    let mut command = match launcher.under {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
+    let mut child = command
         .arg("--config-path")
         .arg(config)
         .args(["--concurrency", "1"])
@@ -66,7 +87,7 @@ pub(super) fn launch(
         .stderr(create(&files.log)?)
         .spawn()
         .map_err(|e| HarnessError::io(format!("starting `{}`", binary.display()), e))?;
-    match wait_ready(&mut child, files) {
+    match wait_ready(&mut child, files, launcher.ready_timeout) {
         Ok(admin) => Ok((child, admin)),
         Err(e) => {
             kill(&mut child);
@@ -76,8 +97,8 @@ pub(super) fn launch(
 }
 
 /// Polls until the admin API answers `/ready` with 200; returns its address.
-fn wait_ready(child: &mut Child, files: &Files) -> Result<SocketAddr> {
-    let deadline = Instant::now() + READY_TIMEOUT;
+fn wait_ready(child: &mut Child, files: &Files, timeout: Duration) -> Result<SocketAddr> {
+    let deadline = Instant::now() + timeout;
     let mut last_problem = "no admin address yet".to_owned();
     while Instant::now() < deadline {
         let exited = child
@@ -93,10 +114,7 @@ fn wait_ready(child: &mut Child, files: &Files) -> Result<SocketAddr> {
         }
         thread::sleep(POLL_INTERVAL);
     }
-    let reason = format!(
-        "not ready after {}s ({last_problem})",
-        READY_TIMEOUT.as_secs()
-    );
+    let reason = format!("not ready after {}s ({last_problem})", timeout.as_secs());
     Err(log::error(&reason, &files.log))
 }
 
