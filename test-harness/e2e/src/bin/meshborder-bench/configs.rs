@@ -1,19 +1,25 @@
 //! The configs compared, each an Envoy started with one worker and pinned to one
 //! core: for the HTTP runs, the five rendered from `bench/envoy/bench.yaml` with
-//! their own HTTP filters (bare, no-op, the floor, meshborder, Lua); for the TCP runs, bare, no-op and meshborder rendered
-//! from `bench/envoy/tcp.yaml` with their own network filters before `tcp_proxy`
-//! (meshborder with `bench/envoy/tcp-plugin.json`).
+//! their own HTTP filters (bare, no-op, the floor, meshborder, Lua), each but Lua
+//! with a front Envoy (`front.rs`) before its inbound mTLS listener, whose filters
+//! are rendered with the inbound values; for the TCP runs, bare, no-op and
+//! meshborder rendered from `bench/envoy/tcp.yaml` with their own network filters
+//! before `tcp_proxy` (meshborder with `bench/envoy/tcp-plugin.json`). The run's
+//! certificates are made fresh (`certs.rs`) in the run directory.
 
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use meshborder_e2e::certs::TestPki;
 use meshborder_e2e::envoy::Envoy;
 use meshborder_e2e::render::{self, Values};
 use meshborder_e2e::workload::{CLUSTER, COUNTRIES, REGION, Workload};
 use meshborder_e2e::{HarnessError, Result, paths};
 
 use meshborder_e2e::machine;
+
+use crate::front::{self, Front};
 
 /// One measured configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,9 +84,16 @@ impl Config {
         )
     }
 
-    /// Whether it is a build of meshborder, which meters TCP connections.
-    pub fn meters_tcp(self) -> bool {
+    /// Whether it is a build of meshborder, which meters what crosses a border:
+    /// the inbound metered request, and TCP connections.
+    pub fn meters(self) -> bool {
         matches!(self, Self::Meshborder | Self::Variant(_))
+    }
+
+    /// Whether it has an inbound counterpart, so runs the inbound case: every
+    /// config but Lua, whose script is the outbound side only.
+    pub fn has_inbound(self) -> bool {
+        !matches!(self, Self::Lua)
     }
 }
 
@@ -122,7 +135,9 @@ impl Artifacts {
 }
 
 /// A bootstrap template of `bench/envoy/` and the name of the include that stands
-/// for a config's own filters: `{{include:FILTERS.yaml}}` is `FILTERS-SLUG.yaml`.
+/// for a config's own filters: `{{include:FILTERS.yaml}}` is `FILTERS-SLUG.yaml`,
+/// and `{{include:inbound-FILTERS.yaml}}` the same file rendered with the inbound
+/// values.
 #[derive(Debug, Clone, Copy)]
 struct Template {
     file: &'static str,
@@ -142,7 +157,8 @@ const TCP: Template = Template {
 /// The listener of [`TCP`].
 const TCP_LISTENER: &str = "tcp";
 
-/// A started config: its Envoy and the addresses of its two listeners.
+/// A started config: its Envoy, the addresses of its two outbound listeners, and
+/// the front before its inbound one.
 #[derive(Debug)]
 pub struct Running {
     /// Which config.
@@ -153,6 +169,9 @@ pub struct Running {
     pub direct: SocketAddr,
     /// The listener proxying to the upstream.
     pub proxied: SocketAddr,
+    /// The front Envoy before the inbound mTLS listener; none for a config
+    /// without an inbound counterpart.
+    pub front: Option<Front>,
 }
 
 /// A started TCP config: its Envoy and the address of its `tcp_proxy` listener.
@@ -166,57 +185,101 @@ pub struct TcpRunning {
     pub listener: SocketAddr,
 }
 
-/// The workload's plugin config as the shipped outbound plugins have it: the
-/// direction named (`direction: outbound`), not read from the listener per request.
-/// The workload itself keeps `auto`, for the wasm host's inbound metered request.
-fn outbound_plugin_config(workload: &Workload) -> serde_json::Value {
+/// The listener of [`HTTP`] the front Envoy forwards to.
+const INBOUND_LISTENER: &str = "inbound";
+
+/// The workload's plugin config as the shipped plugins have it: the direction
+/// named (`outbound` or `inbound`), not read from the listener per request. The
+/// workload itself keeps `auto`, for the wasm host's inbound metered request.
+fn directed_plugin_config(workload: &Workload, direction: &str) -> serde_json::Value {
     let mut config = workload.plugin_config();
     if let Some(object) = config.as_object_mut() {
-        object.insert("direction".to_owned(), "outbound".into());
+        object.insert("direction".to_owned(), direction.into());
     }
     config
 }
 
-/// Renders and starts every config, each Envoy pinned to `core`.
+/// The values of one template: for the whole file, and those that differ in the
+/// filters of its inbound listener.
+#[derive(Debug)]
+struct Filling {
+    values: Values,
+    inbound: Values,
+}
+
+impl Filling {
+    /// The same values everywhere.
+    fn uniform(values: Values) -> Self {
+        Self {
+            values,
+            inbound: Values::new(),
+        }
+    }
+}
+
+/// The values of [`HTTP`]: the identity, the upstream, the run's certificates, the
+/// filters' files and configs (outbound, and inbound for the inbound listener).
+fn http_filling(
+    artifacts: &Artifacts,
+    workload: &Workload,
+    upstream: SocketAddr,
+    pki: &TestPki,
+    lua: &Path,
+) -> Result<Filling> {
+    let plugin_config =
+        |direction| quoted(&directed_plugin_config(workload, direction).to_string());
+    let values = Values::new()
+        .set("cluster", CLUSTER)
+        .set("region", REGION)
+        .set("upstream_port", upstream.port())
+        .set("server_cert", pki.server.cert_path.display())
+        .set("server_key", pki.server.key_path.display())
+        .set("ca_cert", pki.ca_path.display())
+        .set("noop_wasm", artifacts.noop.display())
+        .set("floor_wasm", artifacts.floor.display())
+        .set("floor_config", quoted(&workload.floor_outbound_config())?)
+        .set("meshborder_wasm", artifacts.meshborder.display())
+        .set("lua_script", lua.display())
+        .set("plugin_config", plugin_config("outbound")?);
+    let inbound = Values::new()
+        .set("floor_config", quoted(&workload.floor_inbound_config())?)
+        .set("plugin_config", plugin_config("inbound")?);
+    Ok(Filling { values, inbound })
+}
+
+/// Renders and starts every config, each Envoy pinned to `core`, and for each
+/// with an inbound counterpart, a front Envoy pinned to `front_core`.
 pub fn start_all(
     artifacts: &Artifacts,
     workload: &Workload,
     upstream: SocketAddr,
     run_dir: &Path,
     core: usize,
+    front_core: usize,
 ) -> Result<Vec<Running>> {
     let lua = run_dir.join("meshborder.lua");
     write(&lua, &render_lua(workload)?)?;
-    let values = Values::new()
-        .set("cluster", CLUSTER)
-        .set("region", REGION)
-        .set("upstream_port", upstream.port())
-        .set("noop_wasm", artifacts.noop.display())
-        .set("floor_wasm", artifacts.floor.display())
-        .set("floor_config", quoted(&workload.floor_outbound_config())?)
-        .set("meshborder_wasm", artifacts.meshborder.display())
-        .set("lua_script", lua.display())
-        .set(
-            "plugin_config",
-            quoted(&outbound_plugin_config(workload).to_string())?,
-        );
+    let pki = TestPki::generate(&run_dir.join("certs"))?;
+    let filling = http_filling(artifacts, workload, upstream, &pki, &lua)?;
     artifacts
         .lineup()
         .into_iter()
         .map(|config| {
-            let envoy = start_one(
-                HTTP,
-                config,
-                artifacts,
-                &values,
-                &run_dir.join(config.slug()),
-                core,
-            )?;
+            let dir = run_dir.join(config.slug());
+            let envoy = start_one(HTTP, config, artifacts, &filling, &dir, core)?;
+            let front = if config.has_inbound() {
+                let inbound = envoy.listener_addr(INBOUND_LISTENER)?;
+                let dir = run_dir.join(format!("front-{}", config.slug()));
+                Some(front::start(&pki, inbound, &dir, front_core)?)
+            } else {
+                None
+            };
             Ok(Running {
                 config,
                 direct: envoy.listener_addr("direct")?,
                 proxied: envoy.listener_addr("proxied")?,
                 envoy,
+                front,
             })
         })
         .collect()
@@ -230,16 +293,18 @@ pub fn start_tcp(
     run_dir: &Path,
     core: usize,
 ) -> Result<Vec<TcpRunning>> {
-    let values = Values::new()
-        .set("upstream_port", upstream.port())
-        .set("noop_wasm", artifacts.noop.display())
-        .set("meshborder_wasm", artifacts.meshborder.display());
+    let filling = Filling::uniform(
+        Values::new()
+            .set("upstream_port", upstream.port())
+            .set("noop_wasm", artifacts.noop.display())
+            .set("meshborder_wasm", artifacts.meshborder.display()),
+    );
     artifacts
         .tcp_lineup()
         .into_iter()
         .map(|config| {
             let dir = run_dir.join(format!("tcp-{}", config.slug()));
-            let envoy = start_one(TCP, config, artifacts, &values, &dir, core)?;
+            let envoy = start_one(TCP, config, artifacts, &filling, &dir, core)?;
             Ok(TcpRunning {
                 config,
                 listener: envoy.listener_addr(TCP_LISTENER)?,
@@ -255,55 +320,65 @@ fn start_one(
     template: Template,
     config: Config,
     artifacts: &Artifacts,
-    values: &Values,
+    filling: &Filling,
     dir: &Path,
     core: usize,
 ) -> Result<Envoy> {
     paths::fresh_dir(dir)?;
     let file = dir.join("envoy.yaml");
-    let values = match config {
-        Config::Variant(n) => {
-            let wasm = artifacts
-                .variants
-                .get(n)
-                .map(|(_, path)| path.display().to_string());
-            values
-                .clone()
-                .set("meshborder_wasm", wasm.unwrap_or_default())
-        }
-        _ => values.clone(),
-    };
-    write(&file, &render_config(template, config, &values)?)?;
+    write(&file, &render_config(template, config, artifacts, filling)?)?;
     let envoy = Envoy::start(&file, dir)?;
     machine::pin(envoy.pid(), core)?;
     Ok(envoy)
 }
 
-fn bench_dir() -> PathBuf {
+/// The folder of the bench's templates and filters files.
+pub fn bench_dir() -> PathBuf {
     paths::workspace_root().join("bench/envoy")
 }
 
-/// `template` with its filters include standing for the config's own filters file,
-/// which may include JSON files of `bench/envoy/` (`{{json:tcp-plugin.json}}`);
-/// any other include is one of `envoy-config/include/`, shared with every template
-/// (`{{include:stats-tags.yaml}}`).
-fn render_config(template: Template, config: Config, values: &Values) -> Result<String> {
+/// `template` with its filters includes standing for the config's own filters
+/// file (rendered with the inbound values for `inbound-FILTERS.yaml`), which may
+/// include JSON files of `bench/envoy/` (`{{json:tcp-plugin.json}}`); any other
+/// include is one of `envoy-config/include/`, shared with every template
+/// (`{{include:stats-tags.yaml}}`). A variant is meshborder's filters with its own
+/// `.wasm`.
+fn render_config(
+    template: Template,
+    config: Config,
+    artifacts: &Artifacts,
+    filling: &Filling,
+) -> Result<String> {
     let dir = bench_dir();
-    let slug = match config {
-        Config::Variant(_) => Config::Meshborder.slug(),
-        _ => config.slug(),
+    let (slug, values) = match config {
+        Config::Variant(n) => {
+            let wasm = artifacts
+                .variants
+                .get(n)
+                .map(|(_, path)| path.display().to_string());
+            let values = filling
+                .values
+                .clone()
+                .set("meshborder_wasm", wasm.unwrap_or_default());
+            (Config::Meshborder.slug(), values)
+        }
+        _ => (config.slug(), filling.values.clone()),
     };
     let shared = format!("{}/", render::INCLUDE_DIR);
     let placeholder = format!("{shared}{}.yaml", template.filters);
+    let inbound_placeholder = format!("{shared}inbound-{}.yaml", template.filters);
     let filters = format!("{}-{slug}.yaml", template.filters);
+    let inbound = values.clone().merge(filling.inbound.clone());
     let text = read(&dir.join(template.file))?;
-    render::render_text(template.file, &text, values, &|file| {
-        let name = if file == placeholder {
-            filters.as_str()
+    render::render_text(template.file, &text, &values, &|file| {
+        let (name, values) = if file == placeholder {
+            (filters.as_str(), &values)
+        } else if file == inbound_placeholder {
+            (filters.as_str(), &inbound)
         } else if file.starts_with(&shared) {
             return read(&paths::config_dir().join(file));
         } else {
-            file
+            (file, &values)
         };
         let text = read(&dir.join(name))?;
         render::render_text(name, &text, values, &|nested| {
@@ -350,11 +425,110 @@ fn quoted(text: &str) -> Result<String> {
     })
 }
 
-fn read(path: &Path) -> Result<String> {
+/// The text of `path`, or an error naming it.
+pub fn read(path: &Path) -> Result<String> {
     fs::read_to_string(path)
         .map_err(|e| HarnessError::io(format!("reading `{}`", path.display()), e))
 }
 
-fn write(path: &Path, text: &str) -> Result<()> {
+/// Writes `text` to `path`, or fails naming it.
+pub fn write(path: &Path, text: &str) -> Result<()> {
     fs::write(path, text).map_err(|e| HarnessError::io(format!("writing `{}`", path.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshborder_e2e::ports::LOOPBACK;
+    use serde_yaml_ng::Value as Yaml;
+
+    fn artifacts() -> Artifacts {
+        Artifacts {
+            meshborder: PathBuf::from("meshborder.wasm"),
+            noop: PathBuf::from("noop.wasm"),
+            floor: PathBuf::from("floor.wasm"),
+            variants: vec![("other".to_owned(), PathBuf::from("other.wasm"))],
+            only: Vec::new(),
+        }
+    }
+
+    /// [`HTTP`] rendered for `config`, with the run's certificates in a fresh
+    /// directory under `label`, and that directory.
+    fn rendered(label: &str, config: Config) -> (String, PathBuf) {
+        let dir = paths::run_dir(label).unwrap();
+        let pki = TestPki::generate(&dir.join("certs")).unwrap();
+        let upstream = SocketAddr::from((LOOPBACK, 1));
+        let filling = http_filling(
+            &artifacts(),
+            &Workload::BENCH,
+            upstream,
+            &pki,
+            &dir.join("meshborder.lua"),
+        )
+        .unwrap();
+        (
+            render_config(HTTP, config, &artifacts(), &filling).unwrap(),
+            dir,
+        )
+    }
+
+    /// The `configuration` value of the first wasm filter of listener `name`.
+    fn wasm_configuration(yaml: &str, name: &str) -> String {
+        let bootstrap: Yaml = serde_yaml_ng::from_str(yaml).unwrap();
+        let listener = bootstrap["static_resources"]["listeners"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|listener| listener["name"].as_str() == Some(name))
+            .unwrap();
+        let manager = &listener["filter_chains"][0]["filters"][0]["typed_config"];
+        let filter = &manager["http_filters"][0]["typed_config"]["config"];
+        filter["configuration"]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn the_inbound_listener_runs_the_floor_with_its_inbound_config() {
+        let (yaml, _) = rendered("bench-render-floor", Config::Floor);
+        let workload = Workload::BENCH;
+        assert_eq!(
+            wasm_configuration(&yaml, "direct"),
+            workload.floor_outbound_config()
+        );
+        assert_eq!(
+            wasm_configuration(&yaml, INBOUND_LISTENER),
+            workload.floor_inbound_config()
+        );
+    }
+
+    #[test]
+    fn the_inbound_listener_runs_meshborder_with_direction_inbound() {
+        for config in [Config::Meshborder, Config::Variant(0)] {
+            let (yaml, _) = rendered(&format!("bench-render-{}", config.slug()), config);
+            let direction = |listener| {
+                let plugin: serde_json::Value =
+                    serde_json::from_str(&wasm_configuration(&yaml, listener)).unwrap();
+                plugin["direction"].as_str().unwrap().to_owned()
+            };
+            assert_eq!(direction("direct"), "outbound", "{config:?}");
+            assert_eq!(direction("proxied"), "outbound", "{config:?}");
+            assert_eq!(direction(INBOUND_LISTENER), "inbound", "{config:?}");
+            let wasm = if config == Config::Meshborder {
+                "meshborder.wasm"
+            } else {
+                "other.wasm"
+            };
+            assert!(yaml.contains(wasm), "{config:?}: {yaml}");
+        }
+    }
+
+    #[test]
+    fn the_bare_config_validates_in_envoy_with_its_inbound_mtls_listener() {
+        let (yaml, dir) = rendered("bench-validate-bare", Config::Bare);
+        let file = dir.join("envoy.yaml");
+        write(&file, &yaml).unwrap();
+        Envoy::validate(&file).unwrap();
+    }
 }

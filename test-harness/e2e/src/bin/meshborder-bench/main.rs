@@ -9,7 +9,9 @@
 //! 2. Throughput and latency in Envoy 1.40: one Envoy per config, one worker pinned
 //!    to one core, wrk pinned to the other, on 127.0.0.1 only; every case (answered
 //!    by `direct_response` or proxied to a loopback upstream, times the tag-only,
-//!    denied and routed requests) in interleaved rounds.
+//!    denied and routed requests on outbound listeners; and the inbound metered
+//!    request over mTLS, through a front Envoy on wrk's core, to an inbound
+//!    listener) in interleaved rounds.
 //! 3. TCP throughput in Envoy 1.40: the same pinning, one Envoy per TCP config
 //!    (bare, no-op, meshborder with a `tcp` config), a bulk transfer of
 //!    `--tcp-bytes` each way through `tcp_proxy` per run, in interleaved rounds.
@@ -18,9 +20,12 @@
 //! It takes a few minutes. Nothing else heavy should run meanwhile: the load
 //! average before and after is written down with the figures.
 
+mod cases;
 mod configs;
 mod cost;
 mod floor;
+mod front;
+mod inbound;
 mod load;
 mod report;
 mod rounds;
@@ -81,7 +86,7 @@ struct Cli {
     variant: Vec<(String, PathBuf)>,
     /// Run only these of the five configs (comma-separated: bare, noop, floor,
     /// meshborder, lua), for a quick comparison; BENCHMARKS.md wants all five. The TCP runs
-    /// take the same list (Lua has no TCP config).
+    /// take the same list (Lua has no TCP config, nor an inbound one).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Skip checking that every config answers as it should before measuring: for
@@ -191,7 +196,24 @@ fn run(cli: &Cli) -> BenchResult<()> {
     let upstream = upstream::start()?;
     let run_dir = paths::run_dir("bench")?;
     let workload = Workload::BENCH;
-    let envoys = configs::start_all(&artifacts, &workload, upstream, &run_dir, cli.envoy_core)?;
+    let envoys = configs::start_all(
+        &artifacts,
+        &workload,
+        upstream,
+        &run_dir,
+        cli.envoy_core,
+        cli.load_core,
+    )?;
+    let fronts = envoys
+        .iter()
+        .filter(|running| running.front.is_some())
+        .count();
+    println!(
+        "  {} Envoys started on core {}, and {fronts} front Envoys on core {} for the inbound case",
+        envoys.len(),
+        cli.envoy_core,
+        cli.load_core
+    );
     if !cli.skip_check {
         rounds::check(&envoys, &workload, &artifacts)?;
     }

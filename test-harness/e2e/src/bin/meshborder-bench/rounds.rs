@@ -1,123 +1,127 @@
-//! The throughput runs: every workload (direct or proxied, times the three request
-//! kinds) on every config, in interleaved rounds (bare, no-op, floor, meshborder, Lua, then
-//! again), so that drift in the machine hits every config alike. Each run also
-//! reads Envoy's CPU time, to show that Envoy's core, not the client, was the limit.
+//! The throughput runs: every case (`cases.rs`: the outbound requests direct or
+//! proxied, and the inbound metered request over mTLS through the front Envoy) on
+//! every config that has it, in interleaved rounds (bare, no-op, floor, meshborder,
+//! Lua, then again), so that drift in the machine hits every config alike. Each run
+//! also reads the measured Envoy's CPU time, to show that Envoy's core, not the
+//! client, was the limit, and in the inbound case the front's, apart.
 //!
 //! The TCP runs go the same way: every flow (caller to upstream, upstream to
 //! caller) on every TCP config, one bulk transfer per run, in interleaved rounds.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use meshborder_e2e::client::Request;
+use meshborder_e2e::client::{Request, Response};
 use meshborder_e2e::workload::{RequestKind, Workload, WorkloadRequest};
 use meshborder_e2e::{HarnessError, Result};
 use meshborder_filter::contract::header;
 
+use crate::cases::{Case, Mode};
 use crate::configs::{Artifacts, Config, Running, TcpRunning};
+use crate::front::Front;
+use crate::inbound;
 use crate::load::{self, LoadResult, LoadSettings};
 use crate::upstream::{BULK_HEADER_LEN, Flow};
 use meshborder_e2e::machine;
 use meshborder_e2e::prometheus;
 use meshborder_filter::contract::metric;
 
-/// How the request is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Mode {
-    /// By Envoy's route table (`direct_response`).
-    Direct,
-    /// By the upstream on loopback.
-    Proxied,
-}
-
-impl Mode {
-    /// Both modes, in report order.
-    pub const ALL: [Self; 2] = [Self::Direct, Self::Proxied];
-
-    /// The name in tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Direct => "direct_response",
-            Self::Proxied => "proxied to loopback",
-        }
-    }
-}
-
-/// One case: a mode and a request kind.
-pub type Case = (Mode, RequestKind);
-
 /// One run's figures, with Envoy's CPU use during it.
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
-    /// What wrk measured.
+    /// What the load generator measured.
     pub load: LoadResult,
     /// Envoy's CPU seconds per second of the run (1.0: one core busy).
     pub envoy_cpu: f64,
     /// Envoy's CPU time per request, in microseconds: what a request cost Envoy,
     /// whatever else ran on the machine.
     pub cpu_per_request_us: f64,
+    /// In the inbound case, the front Envoy's CPU seconds per second of the run,
+    /// read apart: it shares the load generator's core and counts in no figure
+    /// above.
+    pub front_cpu: Option<f64>,
 }
 
-/// Every sample, by workload and config, in round order.
-pub type Samples = BTreeMap<(Mode, RequestKind, Config), Vec<Sample>>;
+/// Every sample, by case and config, in round order.
+pub type Samples = BTreeMap<(Case, Config), Vec<Sample>>;
 
-/// Every case, in the order of a round.
-pub fn cases() -> Vec<Case> {
-    Mode::ALL
-        .iter()
-        .flat_map(|&mode| RequestKind::ALL.iter().map(move |&kind| (mode, kind)))
-        .collect()
+/// Where the load generator sends `case` for `running`: the outbound listener of
+/// its mode, or the front before the inbound one; `None` when the config does not
+/// run the case.
+fn target(running: &Running, case: Case) -> Option<SocketAddr> {
+    match case {
+        Case::Outbound(mode, _) => Some(outbound_listener(running, mode)),
+        Case::InboundMetered => running.front.as_ref().map(|front| front.listener),
+    }
 }
 
-fn addr(running: &Running, mode: Mode) -> std::net::SocketAddr {
+/// The outbound listener of `running` that answers as `mode` says.
+fn outbound_listener(running: &Running, mode: Mode) -> SocketAddr {
     match mode {
         Mode::Direct => running.direct,
         Mode::Proxied => running.proxied,
     }
 }
 
-/// Checks that every config answers every request as it should before anything is
+/// Checks that every config answers every case as it should before anything is
 /// measured: meshborder and Lua deny the denied request and route the routed one;
-/// bare Envoy and the no-op filter answer everything with 200.
+/// bare Envoy and the no-op filter answer everything with 200; the inbound case as
+/// `inbound::check` says. Prints what the builds of meshborder metered.
 pub fn check(envoys: &[Running], workload: &Workload, artifacts: &Artifacts) -> Result<()> {
     for running in envoys {
-        for (mode, kind) in cases() {
-            let request = workload.request(kind);
-            let response = send_one(addr(running, mode), &request)?;
-            let filters = running.config.filters();
-            let expected = if filters && kind == RequestKind::Denied {
-                403
-            } else {
-                200
-            };
-            let routed_body = mode == Mode::Direct && filters && kind == RequestKind::Routed;
-            let body_ok = !routed_body || response.text() == "routed\n";
-            let denied_ok = expected != 403 || response.header(header::DENIED_BY).is_some();
-            if response.status != expected || !body_ok || !denied_ok {
-                return Err(HarnessError::Http {
-                    context: format!(
-                        "{} {} {}",
-                        running.config.name(artifacts),
-                        mode.name(),
-                        kind.name()
-                    ),
-                    reason: format!(
-                        "answered {} `{}`, expected {expected}",
-                        response.status,
-                        response.text().trim()
-                    ),
-                });
+        for case in Case::all() {
+            match case {
+                Case::Outbound(mode, kind) => {
+                    check_outbound(running, workload, artifacts, mode, kind)?;
+                }
+                Case::InboundMetered => {
+                    if let Some(front) = &running.front
+                        && let Some(metered) = inbound::check(running, front, workload, artifacts)?
+                    {
+                        println!("  {}: {metered}", running.config.name(artifacts));
+                    }
+                }
             }
         }
     }
     Ok(())
 }
 
-fn send_one(
-    addr: std::net::SocketAddr,
-    request: &WorkloadRequest,
-) -> Result<meshborder_e2e::client::Response> {
+fn check_outbound(
+    running: &Running,
+    workload: &Workload,
+    artifacts: &Artifacts,
+    mode: Mode,
+    kind: RequestKind,
+) -> Result<()> {
+    let case = Case::Outbound(mode, kind);
+    let response = send_one(outbound_listener(running, mode), &case.request(workload))?;
+    let filters = running.config.filters();
+    let expected = if filters && kind == RequestKind::Denied {
+        403
+    } else {
+        200
+    };
+    let routed_body = mode == Mode::Direct && filters && kind == RequestKind::Routed;
+    let body_ok = !routed_body || response.text() == "routed\n";
+    let denied_ok = expected != 403 || response.header(header::DENIED_BY).is_some();
+    if response.status != expected || !body_ok || !denied_ok {
+        return Err(HarnessError::Http {
+            context: format!("{} {}", running.config.name(artifacts), case.name()),
+            reason: format!(
+                "answered {} `{}`, expected {expected}",
+                response.status,
+                response.text().trim()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Sends `request` once to `addr`, on a connection of its own.
+pub fn send_one(addr: SocketAddr, request: &WorkloadRequest) -> Result<Response> {
     let mut one = Request::get(&request.path).header("host", &request.authority);
     for (name, value) in &request.headers {
         one = one.header(name, value);
@@ -138,13 +142,20 @@ pub fn run(
     for round in 0..=rounds {
         let started = Instant::now();
         let current = if round == 0 { warm_up } else { settings };
-        for (mode, kind) in cases() {
-            let request = workload.request(kind);
+        for case in Case::all() {
+            let request = case.request(workload);
             for running in envoys {
-                let sample = measure(running, mode, &request, current)?;
+                let Some(addr) = target(running, case) else {
+                    continue;
+                };
+                let front = running
+                    .front
+                    .as_ref()
+                    .filter(|_| case == Case::InboundMetered);
+                let sample = measure(running, addr, front, &request, current)?;
                 if round > 0 {
                     samples
-                        .entry((mode, kind, running.config))
+                        .entry((case, running.config))
                         .or_default()
                         .push(sample);
                 }
@@ -164,18 +175,27 @@ pub fn run(
     Ok(samples)
 }
 
+/// One run against `addr`, with the measured Envoy's CPU time and, when the run
+/// goes through `front`, the front's.
 fn measure(
     running: &Running,
-    mode: Mode,
+    addr: SocketAddr,
+    front: Option<&Front>,
     request: &WorkloadRequest,
     settings: &LoadSettings,
 ) -> Result<Sample> {
     let pid = running.envoy.pid();
     let cpu_before = machine::cpu_seconds(pid);
+    let front_before = front.map(|front| {
+        let pid = front.envoy.pid();
+        (pid, machine::cpu_seconds(pid))
+    });
     let started = Instant::now();
-    let load = load::run(addr(running, mode), request, settings)?;
-    let elapsed = started.elapsed().as_secs_f64();
+    let load = load::run(addr, request, settings)?;
+    let elapsed = started.elapsed().as_secs_f64().max(f64::EPSILON);
     let cpu = machine::cpu_seconds(pid) - cpu_before;
+    let front_cpu =
+        front_before.map(|(front, before)| (machine::cpu_seconds(front) - before) / elapsed);
     #[expect(
         clippy::cast_precision_loss,
         reason = "request counts are far below 2^52"
@@ -183,8 +203,9 @@ fn measure(
     let requests = load.requests.max(1) as f64;
     Ok(Sample {
         load,
-        envoy_cpu: cpu / elapsed.max(f64::EPSILON),
+        envoy_cpu: cpu / elapsed,
         cpu_per_request_us: cpu / requests * 1e6,
+        front_cpu,
     })
 }
 
@@ -213,7 +234,7 @@ pub fn check_tcp(envoys: &[TcpRunning], artifacts: &Artifacts) -> Result<()> {
         for flow in Flow::ALL {
             load::transfer(running.listener, flow, TCP_CHECK_BYTES)?;
         }
-        if running.config.meters_tcp() {
+        if running.config.meters() {
             check_counted(running, artifacts)?;
         }
     }
