@@ -263,7 +263,7 @@ const DIGEST_PLACEHOLDER: &str = "PIN-ME-run-make-image-and-paste-the-sha256-it-
 /// `doc` with the digest placeholder of a plugin (`spec.wasm.sha256` of a
 /// TrafficExtension, `spec.sha256` of a WasmPlugin) replaced by a real-looking
 /// digest, after checking that the CRD refuses the placeholder, and only it, as
-/// the comment in base/plugin-sidecar.yaml promises.
+/// the comment in base/plugin-sidecar-outbound.yaml promises.
 fn pinned(schemas: &CrdSchemas, file: &str, doc: &Value) -> Value {
     let Some(pointer) = ["/spec/sha256", "/spec/wasm/sha256"]
         .into_iter()
@@ -286,7 +286,7 @@ fn kustomize_patch_files_are_recognised_and_left_to_the_built_output() {
     let files = files::istio_yaml_files().unwrap_or_else(|e| panic!("{e}"));
     let patches = kustomize_patches(&files);
     for patch in [
-        "istio/overlays/us-east/plugins/sidecar-plugin.yaml",
+        "istio/overlays/us-east/plugins/sidecar-http-plugins.yaml",
         "istio/overlays/eu-west/plugins/gateway-plugin.yaml",
         "istio/overlays/eu-west/plugins/sidecar-tcp-plugin.yaml",
     ] {

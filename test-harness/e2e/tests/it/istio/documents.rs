@@ -64,12 +64,17 @@ fn a_misspelt_field_is_refused_by_the_crd_schema_or_the_model_of_its_kind() {
     };
     let cases = [
         (
-            "base/plugin-sidecar.yaml",
+            "base/plugin-sidecar-outbound.yaml",
             "/spec/wasm",
             "failStrategy",
             "failStratgy",
         ),
-        ("base/plugin-sidecar.yaml", "/spec/match/0", "mode", "mdoe"),
+        (
+            "base/plugin-sidecar-inbound.yaml",
+            "/spec/match/0",
+            "mode",
+            "mdoe",
+        ),
         (
             "base/plugin-sidecar-tcp.yaml",
             "/spec/match/0/ports/0",
@@ -77,7 +82,7 @@ fn a_misspelt_field_is_refused_by_the_crd_schema_or_the_model_of_its_kind() {
             "port",
         ),
         (
-            "overlays/us-east/plugins/sidecar-plugin.yaml",
+            "overlays/us-east/plugins/sidecar-http-plugins.yaml",
             "/spec/wasm",
             "pluginConfig",
             "pluginconfig",
@@ -130,6 +135,13 @@ fn a_misspelt_field_is_refused_by_the_crd_schema_or_the_model_of_its_kind() {
             "",
             "patches",
             "patchs",
+        ),
+        // A target that lost its label selector would patch every plugin.
+        (
+            "overlays/us-east/plugins/kustomization.yaml",
+            "/patches/0/target",
+            "labelSelector",
+            "labelselector",
         ),
         (
             "metrics/workload-patch.yaml",
@@ -227,9 +239,10 @@ fn the_editor_schemas_check_plugin_config_against_the_filter_schema_in_either_fo
         );
         modelines += 1;
     }
-    // The three plugins of the base, the six patches of them in the cluster
-    // overlays, and the ambient overlay's waypoint plugin.
-    assert_eq!(modelines, 10, "every plugin file carries the modeline");
+    // The four plugins of the base, the six patches of them in the cluster
+    // overlays (one of which patches both sidecar HTTP plugins), and the ambient
+    // overlay's waypoint plugin.
+    assert_eq!(modelines, 11, "every plugin file carries the modeline");
 }
 
 #[test]

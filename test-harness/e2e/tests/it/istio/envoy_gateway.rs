@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::support::crds;
 use super::support::files::{self, shown};
 use super::support::models::{all_of_kind, with_renamed_field};
-use super::support::shipped::{self, SIDECAR};
+use super::support::shipped::{self, SIDECAR_OUTBOUND};
 use super::support::views::envoy_gateway::{EnvoyExtensionPolicy, WasmExtension};
 use super::support::views::gateway_api::{Gateway, HttpRoute};
 use crate::wasm::fixtures::{filter, get, refusal};
@@ -152,7 +152,7 @@ fn the_policy_runs_the_image_istio_pulls_on_the_example_gateway_and_fails_closed
     );
     assert_eq!(extension.code.type_, "Image");
     let image = extension.code.image.unwrap();
-    let istio = shipped::in_file("base/plugin-sidecar.yaml").unwrap();
+    let istio = shipped::in_file(SIDECAR_OUTBOUND.file).unwrap();
     let pulled = istio
         .spec
         .url
@@ -260,7 +260,7 @@ fn every_region_the_example_routes_to_has_a_rule_of_its_http_route() {
     );
     // The same tables as istio/'s plugins, so both ingresses route alike.
     let sidecar = shipped::plugins_in_build("base").unwrap();
-    let sidecar = shipped::named(&sidecar, SIDECAR).unwrap();
+    let sidecar = shipped::named(&sidecar, SIDECAR_OUTBOUND.name).unwrap();
     let table = sidecar.spec.plugin_config.as_ref().unwrap();
     for key in ["clusters", "regionGroups"] {
         assert_eq!(config[key], table[key], "`{key}`");

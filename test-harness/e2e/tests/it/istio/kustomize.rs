@@ -15,7 +15,10 @@ use super::support::kustomize::{
     self, BUILDS, DataPlane, MONITORING_BUILDS, Module, OVERLAYS, Trust,
 };
 use super::support::models::{self, Resource, all_of_kind};
-use super::support::shipped::{self, GATEWAY, SIDECAR, SIDECAR_TCP, WAYPOINT, config, named};
+use super::support::shipped::{
+    self, GATEWAY, SIDECAR_HTTP, SIDECAR_OUTBOUND, SIDECAR_TCP, WAYPOINT, config, is_sidecar_http,
+    named,
+};
 use super::support::views::networking::{DestinationRule, VirtualService};
 use super::support::views::plugin::{Form, SHA256_PLACEHOLDER, SOME_DIGEST, pinned};
 use meshborder_filter::contract::header::ROUTE_REGION;
@@ -175,7 +178,8 @@ fn each_overlay_sets_its_own_cluster_and_region_and_keeps_the_shared_tables() {
     for overlay in &OVERLAYS {
         let (dir, cluster, region) = (overlay.dir, overlay.cluster, overlay.region);
         let rendered = shipped::plugins_in_build(dir).unwrap();
-        for name in [SIDECAR, SIDECAR_TCP, GATEWAY] {
+        let names = SIDECAR_HTTP.map(|sidecar| sidecar.name);
+        for name in names.into_iter().chain([SIDECAR_TCP, GATEWAY]) {
             let plugin = named(&rendered, name).unwrap();
             assert_eq!(
                 config(plugin, "cluster"),
@@ -193,7 +197,7 @@ fn each_overlay_sets_its_own_cluster_and_region_and_keeps_the_shared_tables() {
             // everywhere.
             let shared = named(&base, name).unwrap();
             let mut keys = vec!["layer", "clusters", "regionGroups", "routing", "direction"];
-            if overlay.trust == Trust::SharedDomain || name != SIDECAR {
+            if overlay.trust == Trust::SharedDomain || !is_sidecar_http(plugin) {
                 keys.push("trustedPeers");
             }
             for key in keys {
@@ -207,12 +211,12 @@ fn each_overlay_sets_its_own_cluster_and_region_and_keeps_the_shared_tables() {
             assert_eq!(config(plugin, "zone"), None, "{dir} {name}");
         }
         // The overlay's cluster is in the shared table, in the overlay's region.
-        let table = config(named(&rendered, "meshborder").unwrap(), "clusters").unwrap();
+        let table = config(named(&rendered, SIDECAR_OUTBOUND.name).unwrap(), "clusters").unwrap();
         assert_eq!(table[cluster]["region"], region, "{dir}: clusters table");
         if overlay.data_plane == DataPlane::Ambient {
             // The waypoint's plugin has the sidecars' tables, and its own identity.
             let waypoint = named(&rendered, WAYPOINT).unwrap();
-            let sidecar = named(&base, SIDECAR).unwrap();
+            let sidecar = named(&base, SIDECAR_OUTBOUND.name).unwrap();
             for key in ["clusters", "regionGroups", "routing"] {
                 assert_eq!(
                     config(waypoint, key),
@@ -237,7 +241,11 @@ fn a_trust_domain_overlay_changes_only_whom_the_sidecars_believe() {
         let rendered = kustomize::build(bound.dir).unwrap();
         let mut expected = kustomize::build(shared.dir).unwrap();
         let plugins = shipped::plugins_in_build(bound.dir).unwrap();
-        let peers = config(named(&plugins, "meshborder").unwrap(), "trustedPeers").unwrap();
+        let peers = config(
+            named(&plugins, SIDECAR_OUTBOUND.name).unwrap(),
+            "trustedPeers",
+        )
+        .unwrap();
         let patterns = peers.as_array().unwrap();
         assert!(!patterns.is_empty(), "{}: no trusted peers", bound.dir);
         for pattern in patterns {
@@ -256,13 +264,17 @@ fn a_trust_domain_overlay_changes_only_whom_the_sidecars_believe() {
                 Some(Form::WasmPlugin) => "/spec/pluginConfig",
                 None => continue,
             };
-            if document["metadata"]["name"] == SIDECAR {
+            let name = document["metadata"]["name"].as_str();
+            if SIDECAR_HTTP
+                .iter()
+                .any(|sidecar| Some(sidecar.name) == name)
+            {
                 document.pointer_mut(config).unwrap()["trustedPeers"] = peers.clone();
             }
         }
         assert_eq!(
             rendered, expected,
-            "{} differs from {} in more than the sidecar's trustedPeers",
+            "{} differs from {} in more than the HTTP sidecar plugins' trustedPeers",
             bound.dir, shared.dir
         );
         assert!(
@@ -290,22 +302,30 @@ fn residency_rules_with_one_name_are_the_same_in_every_overlay() {
                 .and_then(Value::as_array)
                 .cloned()
         };
-        let http = rules_of(SIDECAR).unwrap_or_else(|| panic!("{overlay}: no residency rules"));
-        // Some clusters have no TCP rule (its port is only one cluster's database),
-        // and only the ambient overlay has a waypoint.
+        // Both sidecar HTTP plugins have rules; some clusters have no TCP rule (its
+        // port is only one cluster's database), and only the ambient overlay has a
+        // waypoint.
+        let http = SIDECAR_HTTP.map(|sidecar| {
+            rules_of(sidecar.name)
+                .unwrap_or_else(|| panic!("{overlay} {}: no residency rules", sidecar.name))
+        });
         let others = [SIDECAR_TCP, WAYPOINT].map(|name| {
             named(&rendered, name)
                 .ok()
                 .and_then(|_| rules_of(name))
                 .unwrap_or_default()
         });
-        for rule in http.iter().chain(others.iter().flatten()) {
+        for rule in http.iter().chain(others.iter()).flatten() {
             let name = rule["name"].as_str().unwrap().to_owned();
             rules.entry(name).or_default().push((overlay, rule.clone()));
         }
     }
+    let with_mesh_rule: BTreeSet<&str> = rules["eu-user-data"]
+        .iter()
+        .map(|(overlay, _)| *overlay)
+        .collect();
     assert_eq!(
-        rules["eu-user-data"].len(),
+        with_mesh_rule.len(),
         OVERLAYS.len(),
         "the mesh-wide rule must be in every overlay"
     );
@@ -374,12 +394,11 @@ fn the_sha256_placeholder_is_refused_by_istios_crd_pattern_in_both_forms() {
     // The CRDs' pattern is `(^$|^[a-f0-9]{64}$)`: the API server refuses anything
     // else, so a plugin still carrying the placeholder cannot be applied, as a
     // TrafficExtension (the file) or as the WasmPlugin an overlay makes of it.
-    let file =
-        files::load_single_yaml(&files::istio_dir().join("base/plugin-sidecar.yaml")).unwrap();
+    let file = files::load_single_yaml(&files::istio_dir().join(SIDECAR_OUTBOUND.file)).unwrap();
     let converted = forms::build_as("overlays/us-east", Form::WasmPlugin)
         .unwrap()
         .into_iter()
-        .find(|document| document["metadata"]["name"] == SIDECAR)
+        .find(|document| document["metadata"]["name"] == SIDECAR_OUTBOUND.name)
         .unwrap();
     for (plugin, digest) in [(file, "/spec/wasm/sha256"), (converted, "/spec/sha256")] {
         assert_eq!(files::str_at(&plugin, digest), Some(SHA256_PLACEHOLDER));
@@ -475,7 +494,7 @@ fn every_routed_region_goes_to_the_subset_of_the_cluster_in_that_region() {
     let services: Vec<VirtualService> = all_of_kind(&documents, "VirtualService").unwrap();
     let rules: Vec<DestinationRule> = all_of_kind(&documents, "DestinationRule").unwrap();
     let plugins = shipped::plugins_in_build("base").unwrap();
-    let clusters = config(named(&plugins, "meshborder").unwrap(), "clusters").unwrap();
+    let clusters = config(named(&plugins, SIDECAR_OUTBOUND.name).unwrap(), "clusters").unwrap();
 
     let mut routed = 0;
     for service in &services {
@@ -521,7 +540,7 @@ fn residency_bound_traffic_fails_over_only_inside_its_region_group() {
     let documents = kustomize::build("base").unwrap();
     let rules: Vec<DestinationRule> = all_of_kind(&documents, "DestinationRule").unwrap();
     let plugins = shipped::plugins_in_build("base").unwrap();
-    let sidecar = named(&plugins, "meshborder").unwrap();
+    let sidecar = named(&plugins, SIDECAR_OUTBOUND.name).unwrap();
     let eu: Vec<&str> = config(sidecar, "regionGroups").unwrap()["eu"]
         .as_array()
         .unwrap()

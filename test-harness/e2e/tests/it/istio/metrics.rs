@@ -2,10 +2,11 @@
 //! envoy-config/ uses, both proxyStatsMatcher variants keep the same stats, the
 //! bootstrap override reaches the pods that run the filter, and a real Envoy set up
 //! as Istio sets up a proxy (the override merged with `--config-yaml`, only our
-//! stats inclusion, no default tags), running a certificate-bound overlay's two
-//! sidecar plugins on a node in a zone, shows every counter of the contract, under
-//! its name, with its labels, once a caller from another cluster and zone has sent
-//! it a request and opened a TCP connection to it over mTLS.
+//! stats inclusion, no default tags), running a certificate-bound overlay's three
+//! sidecar plugins (HTTP outbound and inbound, TCP) on a node in a zone, shows every
+//! counter of the contract, under its name, with its labels, once a caller from
+//! another cluster and zone has sent it a request and opened a TCP connection to it
+//! over mTLS.
 
 use std::collections::BTreeSet;
 
@@ -17,7 +18,9 @@ use super::support::kustomize::{self, Module, Trust};
 use super::support::models::all_of_kind;
 use super::support::models::k8s::ConfigMap;
 use super::support::proxy_stats;
-use super::support::shipped::{self, SIDECAR, SIDECAR_TCP, named};
+use super::support::shipped::{
+    self, SIDECAR_HTTP, SIDECAR_INBOUND, SIDECAR_OUTBOUND, SIDECAR_TCP, named,
+};
 use super::support::stats_tags;
 use super::support::tcp::{self, EchoUpstream};
 use super::support::trust_domains;
@@ -163,12 +166,16 @@ fn the_stats_override_reaches_every_proxy_that_runs_the_filter() {
         metadata.annotations.unwrap()["sidecar.istio.io/bootstrapOverride"],
         "meshborder-stats-tags"
     );
-    let sidecar = shipped::in_file("base/plugin-sidecar.yaml").unwrap();
-    assert_eq!(
-        metadata.labels.unwrap(),
-        sidecar.spec.selector.unwrap().match_labels,
-        "the pod gets the label the sidecar plugin selects"
-    );
+    let labels = metadata.labels.unwrap();
+    for sidecar in SIDECAR_HTTP {
+        let plugin = shipped::in_file(sidecar.file).unwrap();
+        assert_eq!(
+            labels,
+            plugin.spec.selector.unwrap().match_labels,
+            "the pod gets the label {} selects",
+            sidecar.name
+        );
+    }
 
     // The gateway's injection template ignores the annotation: its patch mounts the
     // ConfigMap and points ISTIO_BOOTSTRAP_OVERRIDE at the key.
@@ -197,7 +204,8 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
     let run_dir = paths::run_dir("istio-metrics").unwrap();
     let overlay = kustomize::overlay("us-east", Module::Image, Trust::PerClusterDomain).unwrap();
     let rendered = shipped::plugins_in_build(overlay.dir).unwrap();
-    let sidecar = named(&rendered, SIDECAR).unwrap();
+    let outbound = named(&rendered, SIDECAR_OUTBOUND.name).unwrap();
+    let inbound = named(&rendered, SIDECAR_INBOUND.name).unwrap();
     let sidecar_tcp = named(&rendered, SIDECAR_TCP).unwrap();
     let pki = TestPki::generate(&run_dir.join("certs")).unwrap();
     // The caller: eu-west's frontend, with the SPIFFE ID eu-west's Istio issues.
@@ -219,14 +227,16 @@ fn an_istio_style_proxy_shows_every_counter_of_the_contract_with_its_labels() {
         "stats_matcher": { "inclusion_list": { "patterns": patterns } }
     });
     // A node in zone us-east-1a, as istio/kind/us-east.yaml labels it.
-    let local = Node::for_plugin(sidecar).in_zone("us-east-1a");
-    let mut bootstrap = envoy::bootstrap(sidecar, &local, &wasm, Some(stats)).unwrap();
+    // The outbound plugin on the outbound listener, the inbound one on the inbound
+    // listener, as Istio places a CLIENT and a SERVER plugin.
+    let local = Node::for_plugin(outbound).in_zone("us-east-1a");
+    let mut bootstrap = envoy::bootstrap(outbound, &local, &wasm, Some(stats)).unwrap();
     let tls = InboundTls {
         cert: &pki.server.cert_path,
         key: &pki.server.key_path,
         ca: &pki.ca_path,
     };
-    envoy::add_inbound_mtls(&mut bootstrap, tls).unwrap();
+    envoy::add_inbound_mtls(&mut bootstrap, inbound, &wasm, tls).unwrap();
     // The TCP plugin on the inbound side of a TCP port, as Istio places a plugin
     // of `type: NETWORK`, in front of a database that echoes.
     let database = EchoUpstream::start().unwrap();

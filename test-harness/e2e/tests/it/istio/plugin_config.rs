@@ -3,18 +3,21 @@
 //! form carries the same configuration), as written and as every kustomization
 //! renders it, is loaded into a real Envoy
 //! with the release `.wasm` the way Istio loads it (an HTTP plugin as an HTTP
-//! filter, a `type: NETWORK` one as a network filter in front of `tcp_proxy`), and
-//! `envoy --mode validate` runs the filter's `on_configure` on it. A configuration
-//! the filter refuses fails. Every HTTP plugin, on a node in a zone, tags its
-//! requests with that zone; every TCP plugin closes the database port to the
-//! callers its rules forbid and meters the connections of the others.
+//! filter on the side its `match` names, a `type: NETWORK` one as a network filter
+//! in front of `tcp_proxy`), and `envoy --mode validate` runs the filter's
+//! `on_configure` on it. A configuration the filter refuses fails. Every HTTP
+//! plugin of the client side, on a node in a zone, tags its requests with that
+//! zone; every TCP plugin closes the database port to the callers its rules forbid
+//! and meters the connections of the others.
 
 use std::collections::BTreeSet;
 
 use super::support::envoy::{self, Node};
 use super::support::files;
 use super::support::kustomize::{BUILDS, DataPlane, MONITORING_BUILDS, OVERLAYS};
-use super::support::shipped::{self, SIDECAR, SIDECAR_TCP, config, named};
+use super::support::shipped::{
+    self, SIDECAR_HTTP, SIDECAR_HTTP_LABEL, SIDECAR_OUTBOUND, SIDECAR_TCP, config, named,
+};
 use super::support::trust_domains;
 use super::support::views::plugin::{Form, Plugin, PluginType};
 use crate::wasm::fixtures::{INBOUND, TRUSTED_SAN, get, node, outbound};
@@ -76,10 +79,7 @@ fn a_plugin_config_the_filter_refuses_fails_the_same_check() {
     let wasm = paths::filter_wasm().unwrap();
     let run_dir = paths::run_dir("istio-plugin-config-refused").unwrap();
     let rendered = shipped::plugins_in_build("overlays/us-east").unwrap();
-    let mut plugin = rendered
-        .into_iter()
-        .find(|plugin| plugin.metadata.name.as_deref() == Some("meshborder"))
-        .unwrap();
+    let mut plugin = named(&rendered, SIDECAR_OUTBOUND.name).unwrap().clone();
     let config = plugin.spec.plugin_config.as_mut().unwrap();
     config["residency"]["rules"][0]["allowSourceRegions"] = Value::from(vec!["eu-wst"]);
 
@@ -97,7 +97,7 @@ fn a_tcp_plugin_config_the_filter_refuses_fails_the_same_check_as_a_network_filt
     let wasm = paths::filter_wasm().unwrap();
     let run_dir = paths::run_dir("istio-plugin-config-tcp-refused").unwrap();
     let rendered = shipped::plugins_in_build("overlays/eu-west").unwrap();
-    let http = named(&rendered, SIDECAR).unwrap();
+    let http = named(&rendered, SIDECAR_OUTBOUND.name).unwrap();
     let tcp = named(&rendered, SIDECAR_TCP).unwrap();
     // Two mistakes of someone who copies the HTTP plugin: its routing, and a host
     // condition in a rule. A `tcp` layer refuses both.
@@ -140,8 +140,9 @@ fn every_plugin_runs_in_the_layer_its_configuration_names() {
 
 #[test]
 fn every_shipped_http_plugin_tags_its_requests_with_the_zone_of_its_node() {
-    // Every HTTP plugin that may be on the caller's side: the waypoint's is always
-    // on the destination's (its `direction` says so), and tags nothing.
+    // Every HTTP plugin that may be on the caller's side: the sidecars' inbound one
+    // and the waypoint's are always on the destination's (their `direction` says
+    // so), and tag nothing.
     let http = shipped::all_plugins()
         .unwrap()
         .into_iter()
@@ -170,21 +171,51 @@ fn every_shipped_http_plugin_tags_its_requests_with_the_zone_of_its_node() {
 }
 
 #[test]
-fn the_sidecar_plugin_enforces_before_authorization_on_both_sides_and_fails_closed() {
-    let plugin = shipped::in_file("base/plugin-sidecar.yaml").unwrap();
-    assert_eq!(plugin.spec.phase.as_deref(), Some("AUTHZ"));
-    assert_eq!(plugin.spec.fail_strategy.as_deref(), Some("FAIL_CLOSE"));
-    assert_eq!(plugin.modes(), [Some("CLIENT_AND_SERVER")]);
-    let labels = &plugin.spec.selector.as_ref().unwrap().match_labels;
-    assert_eq!(
-        labels.get("meshborder").map(String::as_str),
-        Some("enabled")
-    );
-    assert_eq!(
-        plugin.metadata.namespace.as_deref(),
-        Some("istio-system"),
-        "the root namespace"
-    );
+fn the_sidecar_http_plugins_enforce_before_authorization_one_on_each_side_and_fail_closed() {
+    for sidecar in SIDECAR_HTTP {
+        let plugin = shipped::in_file(sidecar.file).unwrap();
+        assert_eq!(plugin.metadata.name.as_deref(), Some(sidecar.name));
+        assert_eq!(plugin.plugin_type(), PluginType::Http, "{}", sidecar.name);
+        assert_eq!(
+            plugin.spec.phase.as_deref(),
+            Some("AUTHZ"),
+            "{}",
+            sidecar.name
+        );
+        assert_eq!(
+            plugin.spec.fail_strategy.as_deref(),
+            Some("FAIL_CLOSE"),
+            "{}",
+            sidecar.name
+        );
+        assert_eq!(plugin.modes(), [Some(sidecar.mode)], "{}", sidecar.name);
+        assert_eq!(
+            config(&plugin, "direction"),
+            Some(&Value::from(sidecar.direction)),
+            "{}: the side it runs on, named",
+            sidecar.name
+        );
+        let selector = &plugin.spec.selector.as_ref().unwrap().match_labels;
+        assert_eq!(
+            selector.get("meshborder").map(String::as_str),
+            Some("enabled"),
+            "{}",
+            sidecar.name
+        );
+        let labels = plugin.metadata.labels.clone().unwrap_or_default();
+        assert_eq!(
+            labels.get(SIDECAR_HTTP_LABEL.0).map(String::as_str),
+            Some(SIDECAR_HTTP_LABEL.1),
+            "{}: the label the overlays select it by",
+            sidecar.name
+        );
+        assert_eq!(
+            plugin.metadata.namespace.as_deref(),
+            Some("istio-system"),
+            "{}: the root namespace",
+            sidecar.name
+        );
+    }
 }
 
 #[test]
@@ -201,13 +232,15 @@ fn the_tcp_plugin_runs_on_the_server_side_of_the_database_port_before_authorizat
         "the inbound side, where the caller's certificate is known"
     );
     assert_eq!(plugin.match_ports(), [DATABASE_PORT]);
-    let sidecar = shipped::in_file("base/plugin-sidecar.yaml").unwrap();
-    assert_eq!(
-        plugin.spec.selector.as_ref().unwrap().match_labels,
-        sidecar.spec.selector.as_ref().unwrap().match_labels,
-        "the pods that run the HTTP plugin"
-    );
-    assert_eq!(plugin.metadata.namespace, sidecar.metadata.namespace);
+    for sidecar in SIDECAR_HTTP {
+        let sidecar = shipped::in_file(sidecar.file).unwrap();
+        assert_eq!(
+            plugin.spec.selector.as_ref().unwrap().match_labels,
+            sidecar.spec.selector.as_ref().unwrap().match_labels,
+            "the pods that run the HTTP plugins"
+        );
+        assert_eq!(plugin.metadata.namespace, sidecar.metadata.namespace);
+    }
     assert!(config(&plugin, "routing").is_none(), "routing is HTTP only");
 }
 
@@ -483,16 +516,17 @@ fn every_plugin_of_a_cluster_names_the_same_cluster_and_region() {
     for overlay in &OVERLAYS {
         let rendered = shipped::plugins_in_build(overlay.dir).unwrap();
         let expected = match overlay.data_plane {
-            DataPlane::Sidecar => 3,
-            DataPlane::Ambient => 4,
+            DataPlane::Sidecar => 4,
+            DataPlane::Ambient => 5,
         };
         assert_eq!(
             rendered.len(),
             expected,
-            "{}: the sidecars' two plugins and the gateway's (and the waypoint's)",
+            "{}: the sidecars' three plugins (HTTP outbound and inbound, TCP) and the \
+             gateway's (and the waypoint's)",
             overlay.dir
         );
-        let sidecar = Node::for_plugin(named(&rendered, SIDECAR).unwrap());
+        let sidecar = Node::for_plugin(named(&rendered, SIDECAR_OUTBOUND.name).unwrap());
         for plugin in &rendered {
             let other = Node::for_plugin(plugin);
             assert_eq!(

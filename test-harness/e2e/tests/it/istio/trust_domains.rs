@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use super::support::kustomize::{self, Module, Trust};
-use super::support::shipped::{self, config, named};
+use super::support::shipped::{self, SIDECAR_INBOUND, config, named};
 use super::support::trust_domains::{self, TrustDomain};
 use crate::wasm::fixtures::{from_peer, get, node};
 use meshborder_e2e::host::Counters;
@@ -23,7 +23,7 @@ const CALLER: (&str, &str) = ("shop", "frontend");
 /// The clusters of the mesh: the base's `clusters` table, with their regions.
 fn clusters() -> Vec<(String, String)> {
     let base = shipped::plugins_in_build("base").unwrap();
-    let table = config(named(&base, "meshborder").unwrap(), "clusters").unwrap();
+    let table = config(named(&base, SIDECAR_INBOUND.name).unwrap(), "clusters").unwrap();
     table
         .as_object()
         .unwrap()
@@ -37,12 +37,12 @@ fn clusters() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The sidecar of the trust-domain overlay of `cluster`, started in the real
-/// filter on a node of that cluster.
+/// The inbound sidecar plugin of the trust-domain overlay of `cluster`, started in
+/// the real filter on a node of that cluster.
 fn bound_sidecar(cluster: &str) -> Vm {
     let overlay = kustomize::overlay(cluster, Module::Image, Trust::PerClusterDomain).unwrap();
     let rendered = shipped::plugins_in_build(overlay.dir).unwrap();
-    let sidecar = named(&rendered, "meshborder").unwrap();
+    let sidecar = named(&rendered, SIDECAR_INBOUND.name).unwrap();
     node(
         &sidecar.plugin_config_json().unwrap(),
         overlay.cluster,
@@ -138,7 +138,7 @@ fn a_trust_domain_overlay_takes_the_callers_cluster_and_region_from_its_certific
 #[test]
 fn a_trust_domain_overlay_no_longer_believes_a_certificate_of_the_shared_domain() {
     let base = shipped::plugins_in_build("base").unwrap();
-    let shared = config(named(&base, "meshborder").unwrap(), "trustedPeers")
+    let shared = config(named(&base, SIDECAR_INBOUND.name).unwrap(), "trustedPeers")
         .and_then(Value::as_array)
         .and_then(|peers| peers.first())
         .and_then(Value::as_str)

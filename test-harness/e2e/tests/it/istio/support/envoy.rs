@@ -5,12 +5,14 @@
 //! ISTIO_BOOTSTRAP_OVERRIDE names.
 //!
 //! A plugin of `type: NETWORK` runs as Istio runs it, as a network filter in front of
-//! `tcp_proxy` (`envoy.filters.network.wasm`), the others as HTTP filters.
+//! `tcp_proxy` (`envoy.filters.network.wasm`), the others as HTTP filters, on the
+//! side of the proxy their `match` names: an INBOUND listener for a plugin of the
+//! server side only, an OUTBOUND one otherwise.
 //!
 //! With [`add_inbound_mtls`] the proxy also has an INBOUND listener that requires a
-//! client certificate, as a sidecar's inbound side under Istio's STRICT mTLS; with
-//! [`add_inbound_tcp_mtls`], the same for a network plugin in front of a TCP
-//! upstream.
+//! client certificate, as a sidecar's inbound side under Istio's STRICT mTLS, running
+//! the sidecar's inbound HTTP plugin; with [`add_inbound_tcp_mtls`], the same for a
+//! network plugin in front of a TCP upstream.
 //!
 //! `validate` runs `envoy --mode validate`, which loads the `.wasm` and runs the
 //! filter's `on_configure` on the configuration: a configuration the filter
@@ -27,8 +29,12 @@ use super::Result;
 use super::files::shown;
 use super::views::plugin::{Plugin, PluginType};
 
-/// The name of the listener the bootstraps define.
+/// The name of the OUTBOUND listener the bootstrap of an HTTP plugin defines, for a
+/// plugin Istio runs on a sidecar's outbound side or on a gateway.
 pub const LISTENER: &str = "outbound";
+/// The name of the INBOUND listener the bootstrap of an HTTP plugin of the server
+/// side only defines (a sidecar's inbound side, a waypoint), plaintext.
+pub const INBOUND_PLAIN_LISTENER: &str = "inbound_plain";
 /// The name of the mTLS listener [`add_inbound_mtls`] adds.
 pub const INBOUND_LISTENER: &str = "inbound";
 /// The name of the listener the bootstrap of a network plugin defines.
@@ -179,12 +185,14 @@ fn static_cluster(name: &str, upstream: SocketAddr) -> Value {
     })
 }
 
-/// A bootstrap that runs `plugin` where Istio puts it. An HTTP plugin: one OUTBOUND
-/// listener [`LISTENER`] (as Istio marks a sidecar's outbound listeners and every
-/// gateway listener), the plugin in front of a direct 200 response. A network
-/// plugin: one INBOUND listener [`TCP_LISTENER`], the plugin in front of
-/// `tcp_proxy` to [`TCP_UPSTREAM`]. `stats_config`, when given, is the bootstrap's
-/// own.
+/// A bootstrap that runs `plugin` where Istio puts it. An HTTP plugin whose every
+/// `match` entry is `SERVER`: one INBOUND listener [`INBOUND_PLAIN_LISTENER`] (as
+/// Istio marks a sidecar's inbound listener and a waypoint's internal one); any
+/// other HTTP plugin: one OUTBOUND listener [`LISTENER`] (as Istio marks a
+/// sidecar's outbound listeners and every gateway listener); either with the plugin
+/// in front of a direct 200 response. A network plugin: one INBOUND listener
+/// [`TCP_LISTENER`], the plugin in front of `tcp_proxy` to [`TCP_UPSTREAM`].
+/// `stats_config`, when given, is the bootstrap's own.
 pub fn bootstrap(
     plugin: &Plugin,
     node: &Node,
@@ -192,7 +200,18 @@ pub fn bootstrap(
     stats_config: Option<Value>,
 ) -> Result<Value> {
     let (listener, clusters) = match plugin.plugin_type() {
-        PluginType::Http => (http_listener(plugin, wasm)?, json!([])),
+        PluginType::Http if server_side_only(plugin) => (
+            listener(
+                INBOUND_PLAIN_LISTENER,
+                "INBOUND",
+                http_filters(plugin, wasm, INBOUND_PLAIN_LISTENER)?,
+            ),
+            json!([]),
+        ),
+        PluginType::Http => (
+            listener(LISTENER, "OUTBOUND", http_filters(plugin, wasm, LISTENER)?),
+            json!([]),
+        ),
         PluginType::Network => (
             listener(
                 TCP_LISTENER,
@@ -218,39 +237,45 @@ pub fn bootstrap(
     Ok(bootstrap)
 }
 
-/// The OUTBOUND listener [`LISTENER`] running the HTTP plugin `plugin` in front of a
+/// Whether Istio runs `plugin` on the server side only: it has `match` entries, and
+/// each is `SERVER` (no entry is Istio's `CLIENT_AND_SERVER`).
+fn server_side_only(plugin: &Plugin) -> bool {
+    let modes = plugin.modes();
+    !modes.is_empty() && modes.iter().all(|mode| *mode == Some("SERVER"))
+}
+
+/// The network filters of a listener running the HTTP plugin `plugin` in front of a
 /// direct 200 response.
-fn http_listener(plugin: &Plugin, wasm: &Path) -> Result<Value> {
-    Ok(listener(
-        LISTENER,
-        "OUTBOUND",
-        json!([{
-            "name": "envoy.filters.network.http_connection_manager",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-                "stat_prefix": LISTENER,
-                "route_config": { "virtual_hosts": [{
-                    "name": "all",
-                    "domains": ["*"],
-                    "routes": [{ "match": { "prefix": "/" },
-                                 "direct_response": { "status": 200, "body": { "inline_string": "served" } } }]
-                }] },
-                "http_filters": [
-                    {
-                        "name": "meshborder",
-                        "typed_config": {
-                            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-                            "config": wasm_config(plugin, wasm)?
-                        }
-                    },
-                    {
-                        "name": "envoy.filters.http.router",
-                        "typed_config": { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" }
+fn http_filters(plugin: &Plugin, wasm: &Path, stat_prefix: &str) -> Result<Value> {
+    if plugin.plugin_type() != PluginType::Http {
+        return Err(format!("{} is not an HTTP plugin", plugin.id()));
+    }
+    Ok(json!([{
+        "name": "envoy.filters.network.http_connection_manager",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+            "stat_prefix": stat_prefix,
+            "route_config": { "virtual_hosts": [{
+                "name": "all",
+                "domains": ["*"],
+                "routes": [{ "match": { "prefix": "/" },
+                             "direct_response": { "status": 200, "body": { "inline_string": "served" } } }]
+            }] },
+            "http_filters": [
+                {
+                    "name": "meshborder",
+                    "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+                        "config": wasm_config(plugin, wasm)?
                     }
-                ]
-            }
-        }]),
-    ))
+                },
+                {
+                    "name": "envoy.filters.http.router",
+                    "typed_config": { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" }
+                }
+            ]
+        }
+    }]))
 }
 
 /// The mTLS transport socket of an inbound listener: `tls`'s certificate, and a
@@ -312,29 +337,27 @@ pub fn add_inbound_tcp_mtls(
 }
 
 /// Adds to `bootstrap` (from [`bootstrap`]) the listener [`INBOUND_LISTENER`]:
-/// marked INBOUND, as Istio marks a sidecar's inbound listener, running the same
-/// filter in front of the same reply, and requiring a client certificate the CA of
-/// `tls` signed, so the filter sees the peer's URI SAN.
-pub fn add_inbound_mtls(bootstrap: &mut Value, tls: InboundTls<'_>) -> Result<()> {
-    let listeners = bootstrap
+/// marked INBOUND, as Istio marks a sidecar's inbound listener, running the HTTP
+/// plugin `plugin` (the sidecar's inbound one) in front of the same reply, and
+/// requiring a client certificate the CA of `tls` signed, so the filter sees the
+/// peer's URI SAN.
+pub fn add_inbound_mtls(
+    bootstrap: &mut Value,
+    plugin: &Plugin,
+    wasm: &Path,
+    tls: InboundTls<'_>,
+) -> Result<()> {
+    let mut inbound = listener(
+        INBOUND_LISTENER,
+        "INBOUND",
+        http_filters(plugin, wasm, INBOUND_LISTENER)?,
+    );
+    inbound["filter_chains"][0]["transport_socket"] = inbound_tls(tls);
+    bootstrap
         .pointer_mut("/static_resources/listeners")
         .and_then(Value::as_array_mut)
-        .ok_or("the bootstrap has no listeners")?;
-    let mut inbound = listeners
-        .first()
-        .cloned()
-        .ok_or("the bootstrap has no listener to copy")?;
-    inbound["name"] = Value::from(INBOUND_LISTENER);
-    inbound["traffic_direction"] = Value::from("INBOUND");
-    let chain = inbound
-        .pointer_mut("/filter_chains/0")
-        .and_then(Value::as_object_mut)
-        .ok_or("the listener has no filter chain")?;
-    chain.insert("transport_socket".to_owned(), inbound_tls(tls));
-    if let Some(manager) = inbound.pointer_mut("/filter_chains/0/filters/0/typed_config") {
-        manager["stat_prefix"] = Value::from(INBOUND_LISTENER);
-    }
-    listeners.push(inbound);
+        .ok_or("the bootstrap has no listeners")?
+        .push(inbound);
     Ok(())
 }
 

@@ -11,8 +11,41 @@ use super::kustomize::BUILDS;
 use super::models;
 use super::views::plugin::{Form, Plugin};
 
-/// The sidecars' HTTP plugin (base/plugin-sidecar.yaml).
-pub const SIDECAR: &str = "meshborder";
+/// One of the sidecars' two HTTP plugins: one configuration, run on one side of
+/// the sidecar (Istio's `match.mode`), which its `direction` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SidecarHttp {
+    /// The resource's name.
+    pub name: &'static str,
+    /// Its file, relative to istio/.
+    pub file: &'static str,
+    /// Its one `match` entry's `mode`: the listeners Istio runs it on.
+    pub mode: &'static str,
+    /// Its configuration's `direction`: the same side, named.
+    pub direction: &'static str,
+}
+
+/// The sidecars' HTTP plugin on their outbound listeners
+/// (base/plugin-sidecar-outbound.yaml).
+pub const SIDECAR_OUTBOUND: SidecarHttp = SidecarHttp {
+    name: "meshborder-outbound",
+    file: "base/plugin-sidecar-outbound.yaml",
+    mode: "CLIENT",
+    direction: "outbound",
+};
+/// The sidecars' HTTP plugin on their inbound listener
+/// (base/plugin-sidecar-inbound.yaml).
+pub const SIDECAR_INBOUND: SidecarHttp = SidecarHttp {
+    name: "meshborder-inbound",
+    file: "base/plugin-sidecar-inbound.yaml",
+    mode: "SERVER",
+    direction: "inbound",
+};
+/// Both sidecar HTTP plugins.
+pub const SIDECAR_HTTP: [SidecarHttp; 2] = [SIDECAR_OUTBOUND, SIDECAR_INBOUND];
+/// The label both carry, and by which the overlays' patches and the components
+/// select them.
+pub const SIDECAR_HTTP_LABEL: (&str, &str) = ("app.kubernetes.io/component", "sidecar-http");
 /// The sidecars' TCP plugin (base/plugin-sidecar-tcp.yaml).
 pub const SIDECAR_TCP: &str = "meshborder-tcp";
 /// The ingress gateway's plugin (base/plugin-gateway.yaml).
@@ -76,6 +109,15 @@ pub fn named<'a>(plugins: &'a [Plugin], name: &str) -> Result<&'a Plugin> {
         .iter()
         .find(|plugin| plugin.metadata.name.as_deref() == Some(name))
         .ok_or_else(|| format!("no plugin `{name}`"))
+}
+
+/// Whether `plugin` is one of the sidecar HTTP plugins.
+pub fn is_sidecar_http(plugin: &Plugin) -> bool {
+    plugin
+        .metadata
+        .name
+        .as_deref()
+        .is_some_and(|name| SIDECAR_HTTP.iter().any(|sidecar| sidecar.name == name))
 }
 
 /// The plugin in the istio/ file at `path`.

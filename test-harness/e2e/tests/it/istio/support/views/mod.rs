@@ -10,6 +10,8 @@ pub mod networking;
 pub mod plugin;
 pub mod prometheus_rule;
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 /// The `metadata` fields the tests read.
@@ -19,4 +21,6 @@ pub struct Metadata {
     pub name: Option<String>,
     /// `namespace`.
     pub namespace: Option<String>,
+    /// `labels`.
+    pub labels: Option<BTreeMap<String, String>>,
 }
