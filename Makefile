@@ -301,11 +301,14 @@ soak: setup-rust setup-envoy setup-oha setup-postgres build
 	  --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE) --storm-pushes $(STORM_PUSHES) \
 	  --tcp-seconds $(TCP_SECONDS)
 
-# Benchmarks (make bench): bare Envoy, a no-op wasm filter, meshborder and
-# an equivalent Lua filter in one run of interleaved rounds (Envoy 1.40 with one
-# worker pinned to core 0, wrk pinned to core 1, 127.0.0.1 only), then fuel per
-# request, the .wasm size and the linear memory over a million requests on the
-# wasm host. Writes BENCHMARKS.md in a few minutes (the first run also builds the
+# Benchmarks (make bench): first fuel per request, the .wasm size and the linear
+# memory over a million requests on the wasm host; then bare Envoy, a no-op wasm
+# filter, the floor filter, meshborder and an equivalent Lua filter in one run of
+# interleaved rounds (Envoy 1.40 with one worker pinned to core 0, wrk pinned to
+# core 1, 127.0.0.1 only), outbound and inbound over mTLS; then TCP transfers; then
+# instructions per request, every config's Envoy under valgrind's callgrind
+# (Debian's valgrind package; setup-bench installs it as root). Writes BENCHMARKS.md
+# in about twenty minutes (the first run also builds the
 # harness in release mode); run it on an otherwise idle machine: the load average
 # is written down with the figures. wrk is Debian's package (setup-bench installs
 # it as root); without it the bench uses oha, which make setup installs. The no-op
@@ -323,6 +326,16 @@ setup-bench:
 	  $(call quietly,apt-get install -y wrk); \
 	else \
 	  echo "setup: wrk not found (sudo apt-get install wrk); make bench uses oha from .tools/ instead"; \
+	fi
+	@if command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then \
+	  echo "setup: valgrind already installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "setup: installing valgrind (Debian package), for the bench's instruction counts"; \
+	  $(call quietly,apt-get update); \
+	  $(call quietly,env DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind); \
+	else \
+	  echo "setup: valgrind not found: make bench counts instructions with its callgrind; install it with 'sudo apt-get install valgrind', or run make bench ARGS=--no-instructions" >&2; \
+	  exit 1; \
 	fi
 
 bench: setup setup-bench build

@@ -27,8 +27,10 @@ use crate::envoy::Envoy;
 use crate::error::{HarnessError, Result};
 use crate::paths;
 
-/// How long an Envoy under callgrind may take to be ready (about a minute here).
-pub const READY_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long an Envoy under callgrind may take to be ready: one or two minutes on
+/// an idle machine, compiling its `.wasm` under valgrind, and several when the
+/// cores are busy.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(900);
 /// How long a dump may take to be written.
 const DUMP_TIMEOUT: Duration = Duration::from_secs(60);
 /// The file name callgrind writes to, in the run directory; `%p` is the pid.

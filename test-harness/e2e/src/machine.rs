@@ -109,6 +109,29 @@ pub fn pin(pid: u32, core: usize) -> Result<()> {
     }
 }
 
+/// Lets every thread of process `pid` run on every core again.
+pub fn unpin(pid: u32) -> Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let status = Command::new("taskset")
+        .args([
+            "-a",
+            "-p",
+            "-c",
+            &format!("0-{}", cores - 1),
+            &pid.to_string(),
+        ])
+        .output()
+        .map_err(|e| HarnessError::io("running taskset (util-linux)", e))?;
+    if status.status.success() {
+        Ok(())
+    } else {
+        Err(HarnessError::Missing {
+            what: format!("every core to run process {pid} on"),
+            hint: String::from_utf8_lossy(&status.stderr).trim().to_owned(),
+        })
+    }
+}
+
 /// The CPU time process `pid` has used, in seconds (user and system, every thread).
 pub fn cpu_seconds(pid: u32) -> f64 {
     let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {

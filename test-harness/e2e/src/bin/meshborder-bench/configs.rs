@@ -186,7 +186,9 @@ pub struct TcpRunning {
 }
 
 /// The listener of [`HTTP`] the front Envoy forwards to.
-const INBOUND_LISTENER: &str = "inbound";
+pub const INBOUND_LISTENER: &str = "inbound";
+/// The listener of [`HTTP`] that answers with `direct_response`.
+pub const DIRECT_LISTENER: &str = "direct";
 
 /// The workload's plugin config as the shipped plugins have it: the direction
 /// named (`outbound` or `inbound`), not read from the listener per request. The
@@ -247,36 +249,57 @@ fn http_filling(
     Ok(Filling { values, inbound })
 }
 
-/// Renders and starts every config, each Envoy pinned to `core`, and for each
-/// with an inbound counterpart, a front Envoy pinned to `front_core`.
+/// Renders every config's bootstrap of [`HTTP`] into `run_dir` ([`bootstrap`]),
+/// with `pki`'s certificates for the inbound listener.
+pub fn render_all(
+    artifacts: &Artifacts,
+    workload: &Workload,
+    upstream: SocketAddr,
+    pki: &TestPki,
+    run_dir: &Path,
+) -> Result<()> {
+    let lua = run_dir.join("meshborder.lua");
+    write(&lua, &render_lua(workload)?)?;
+    let filling = http_filling(artifacts, workload, upstream, pki, &lua)?;
+    for config in artifacts.lineup() {
+        paths::fresh_dir(&run_dir.join(config.slug()))?;
+        write(
+            &bootstrap(run_dir, config),
+            &render_config(HTTP, config, artifacts, &filling)?,
+        )?;
+    }
+    Ok(())
+}
+
+/// Renders and starts every config, each Envoy pinned to the first of `cores`,
+/// and for each with an inbound counterpart, a front Envoy pinned to the second.
 pub fn start_all(
     artifacts: &Artifacts,
     workload: &Workload,
     upstream: SocketAddr,
+    pki: &TestPki,
     run_dir: &Path,
-    core: usize,
-    front_core: usize,
+    cores: (usize, usize),
 ) -> Result<Vec<Running>> {
-    let lua = run_dir.join("meshborder.lua");
-    write(&lua, &render_lua(workload)?)?;
-    let pki = TestPki::generate(&run_dir.join("certs"))?;
-    let filling = http_filling(artifacts, workload, upstream, &pki, &lua)?;
+    let (core, front_core) = cores;
+    render_all(artifacts, workload, upstream, pki, run_dir)?;
     artifacts
         .lineup()
         .into_iter()
         .map(|config| {
             let dir = run_dir.join(config.slug());
-            let envoy = start_one(HTTP, config, artifacts, &filling, &dir, core)?;
+            let envoy = Envoy::start(&bootstrap(run_dir, config), &dir)?;
+            machine::pin(envoy.pid(), core)?;
             let front = if config.has_inbound() {
                 let inbound = envoy.listener_addr(INBOUND_LISTENER)?;
                 let dir = run_dir.join(format!("front-{}", config.slug()));
-                Some(front::start(&pki, inbound, &dir, front_core)?)
+                Some(front::start(pki, inbound, &dir, front_core)?)
             } else {
                 None
             };
             Ok(Running {
                 config,
-                direct: envoy.listener_addr("direct")?,
+                direct: envoy.listener_addr(DIRECT_LISTENER)?,
                 proxied: envoy.listener_addr("proxied")?,
                 envoy,
                 front,
@@ -330,6 +353,11 @@ fn start_one(
     let envoy = Envoy::start(&file, dir)?;
     machine::pin(envoy.pid(), core)?;
     Ok(envoy)
+}
+
+/// The bootstrap [`start_all`] rendered for `config` in `run_dir`.
+pub fn bootstrap(run_dir: &Path, config: Config) -> PathBuf {
+    run_dir.join(config.slug()).join("envoy.yaml")
 }
 
 /// The folder of the bench's templates and filters files.
@@ -494,7 +522,7 @@ mod tests {
         let (yaml, _) = rendered("bench-render-floor", Config::Floor);
         let workload = Workload::BENCH;
         assert_eq!(
-            wasm_configuration(&yaml, "direct"),
+            wasm_configuration(&yaml, DIRECT_LISTENER),
             workload.floor_outbound_config()
         );
         assert_eq!(
@@ -512,7 +540,7 @@ mod tests {
                     serde_json::from_str(&wasm_configuration(&yaml, listener)).unwrap();
                 plugin["direction"].as_str().unwrap().to_owned()
             };
-            assert_eq!(direction("direct"), "outbound", "{config:?}");
+            assert_eq!(direction(DIRECT_LISTENER), "outbound", "{config:?}");
             assert_eq!(direction("proxied"), "outbound", "{config:?}");
             assert_eq!(direction(INBOUND_LISTENER), "inbound", "{config:?}");
             let wasm = if config == Config::Meshborder {

@@ -31,7 +31,7 @@ fn overheads(samples: &Samples) -> Vec<(String, f64, f64)> {
 }
 
 /// The ratio, when the floor's overhead is one to divide by.
-fn over_floor(meshborder: f64, floor: f64) -> Option<f64> {
+pub fn over_floor(meshborder: f64, floor: f64) -> Option<f64> {
     (floor > 0.0).then(|| meshborder / floor)
 }
 
@@ -115,7 +115,7 @@ pub fn budget_row(out: &mut String, artifacts: &Artifacts, samples: &Samples) {
     }
 }
 
-fn verdict(ratio: f64) -> &'static str {
+pub fn verdict(ratio: f64) -> &'static str {
     if ratio <= MAX_VS_FLOOR {
         "met"
     } else {

@@ -26,6 +26,7 @@ mod cost;
 mod floor;
 mod front;
 mod inbound;
+mod instructions;
 mod load;
 mod report;
 mod rounds;
@@ -41,6 +42,10 @@ use meshborder_e2e::machine;
 use meshborder_e2e::workload::Workload;
 use meshborder_e2e::{HarnessError, paths};
 
+use meshborder_e2e::certs::{ClientCert, TestPki};
+use meshborder_e2e::tls::TlsClient;
+
+use crate::cases::{Case, Mode};
 use crate::configs::Artifacts;
 use crate::load::LoadSettings;
 use crate::report::{Figures, RunShape};
@@ -100,6 +105,22 @@ struct Cli {
     /// report: a quick check of the TCP part.
     #[arg(long)]
     tcp_only: bool,
+    /// Requests per callgrind window (the instruction counts; see `instructions.rs`).
+    #[arg(long, default_value_t = 100)]
+    instruction_requests: u32,
+    /// Counted callgrind windows per case and config.
+    #[arg(long, default_value_t = 3)]
+    instruction_windows: u32,
+    /// Requests per case before the first callgrind window.
+    #[arg(long, default_value_t = 100)]
+    instruction_warm_up: u32,
+    /// Leave out the instruction counts (they take about ten minutes).
+    #[arg(long)]
+    no_instructions: bool,
+    /// Run only the instruction counts and print them instead of writing the
+    /// report: how a variant is measured against the shipped build in instructions.
+    #[arg(long)]
+    instructions_only: bool,
 }
 
 /// `1073741824`, `1024M` or `1G` as a byte count.
@@ -181,6 +202,22 @@ fn run(cli: &Cli) -> BenchResult<()> {
         println!("load average after: {}", machine::load_average());
         return Ok(());
     }
+    if cli.instructions_only {
+        println!(
+            "meshborder-bench: instruction counts only, load average {}",
+            machine::load_average()
+        );
+        let run_dir = paths::run_dir("bench")?;
+        let workload = Workload::BENCH;
+        let upstream = upstream::start()?;
+        let pki = TestPki::generate(&run_dir.join("certs"))?;
+        configs::render_all(&artifacts, &workload, upstream, &pki, &run_dir)?;
+        let counts = count_instructions(cli, &artifacts, &workload, &pki, &run_dir)?;
+        let mut text = String::new();
+        instructions::section(&mut text, &artifacts, &counts);
+        println!("{text}");
+        return Ok(());
+    }
     let (generator, generator_version) = load::Generator::find()?;
     let machine = machine::Machine::read(generator_version)?;
     println!(
@@ -196,13 +233,14 @@ fn run(cli: &Cli) -> BenchResult<()> {
     let upstream = upstream::start()?;
     let run_dir = paths::run_dir("bench")?;
     let workload = Workload::BENCH;
+    let pki = TestPki::generate(&run_dir.join("certs"))?;
     let envoys = configs::start_all(
         &artifacts,
         &workload,
         upstream,
+        &pki,
         &run_dir,
-        cli.envoy_core,
-        cli.load_core,
+        (cli.envoy_core, cli.load_core),
     )?;
     let fronts = envoys
         .iter()
@@ -236,6 +274,14 @@ fn run(cli: &Cli) -> BenchResult<()> {
     let tcp = tcp_rounds(cli, &shape, &artifacts, &run_dir)?;
     let load_after = machine::load_average();
 
+    let counts = if cli.no_instructions {
+        instructions::Counts::new()
+    } else {
+        // Under callgrind, on every core: the counts do not depend on the clock.
+        machine::unpin(std::process::id())?;
+        count_instructions(cli, &artifacts, &workload, &pki, &run_dir)?
+    };
+
     let analysis =
         fs::read_to_string(paths::workspace_root().join("bench/analysis.md")).unwrap_or_default();
     let text = report::render(
@@ -246,6 +292,7 @@ fn run(cli: &Cli) -> BenchResult<()> {
             cost: &cost,
             samples: &samples,
             tcp: &tcp,
+            instructions: &counts,
         },
         &analysis,
         &load_after,
@@ -254,6 +301,54 @@ fn run(cli: &Cli) -> BenchResult<()> {
         .map_err(|e| HarnessError::io(format!("writing `{}`", cli.out.display()), e))?;
     println!("wrote {}", cli.out.display());
     Ok(())
+}
+
+/// Counts the instructions per request of every config rendered in `run_dir`, in
+/// every case answered by `direct_response`.
+fn count_instructions(
+    cli: &Cli,
+    artifacts: &Artifacts,
+    workload: &Workload,
+    pki: &TestPki,
+    run_dir: &Path,
+) -> BenchResult<instructions::Counts> {
+    println!("instructions per request, in Envoy under callgrind:");
+    let configs: Vec<_> = artifacts
+        .lineup()
+        .into_iter()
+        .map(|config| {
+            (
+                config,
+                config.name(artifacts),
+                configs::bootstrap(run_dir, config),
+            )
+        })
+        .collect();
+    let tls = TlsClient::with_cert(pki, pki.client(ClientCert::MeshWide))?;
+    let targets: Vec<instructions::Target> = Case::all()
+        .into_iter()
+        .filter_map(|case| {
+            let listener = match case {
+                Case::Outbound(Mode::Direct, _) => configs::DIRECT_LISTENER,
+                Case::InboundMetered => configs::INBOUND_LISTENER,
+                Case::Outbound(Mode::Proxied, _) => return None,
+            };
+            Some(instructions::Target {
+                case,
+                listener,
+                request: rounds::as_request(&case.request(workload)),
+                tls: (case == Case::InboundMetered).then(|| tls.clone()),
+            })
+        })
+        .collect();
+    let settings = instructions::Settings {
+        warm_up: cli.instruction_warm_up,
+        windows: cli.instruction_windows,
+        requests: cli.instruction_requests,
+    };
+    Ok(instructions::measure(
+        &configs, &targets, run_dir, &settings,
+    )?)
 }
 
 /// Starts the bulk upstream and the TCP configs, checks them, and runs the TCP

@@ -12,19 +12,23 @@ use meshborder_e2e::workload::{RequestKind, Workload};
 use meshborder_e2e::certs::ClientCert;
 use meshborder_filter::contract::{header, metric};
 
-use crate::cases::Case;
+use crate::cases::{Case, Mode};
 use crate::configs::{Artifacts, Config};
 use crate::cost::Cost;
 use crate::rounds::{self, Samples, TcpSamples};
 use crate::upstream::Flow;
-use crate::{floor, inbound};
+use crate::{floor, inbound, instructions};
 use meshborder_e2e::machine::Machine;
 
-/// The budget of the filter (issue 6): goals the bench reports, never asserts.
-const MIN_VS_NOOP: f64 = 0.95;
-const MIN_VS_LUA: f64 = 1.0;
+/// The budget of the filter (issue 16): goals the bench reports, never asserts.
+/// Proxied to the upstream, outbound: meshborder's req/s against the no-op's.
+const MIN_PROXIED_VS_NOOP: f64 = 0.92;
+/// Proxied to the upstream, outbound: against the Lua filter's.
+const MIN_PROXIED_VS_LUA: f64 = 0.95;
+/// TCP bulk transfer: against the no-op network filter.
+const MIN_TCP_VS_NOOP: f64 = 0.95;
 const MAX_FUEL_GROWTH: f64 = 1.2;
-const MAX_WASM_BYTES: u64 = 250 * 1024;
+const MAX_WASM_BYTES: u64 = 300 * 1024;
 
 /// How the throughput runs were driven.
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +110,8 @@ pub struct Figures<'a> {
     pub samples: &'a Samples,
     /// The TCP runs.
     pub tcp: &'a TcpSamples,
+    /// The instruction counts under callgrind (empty when left out).
+    pub instructions: &'a instructions::Counts,
 }
 
 /// The whole file.
@@ -117,13 +123,19 @@ pub fn render(
     analysis: &str,
     load_after: &str,
 ) -> String {
-    let Figures { cost, samples, tcp } = *figures;
+    let Figures {
+        cost,
+        samples,
+        tcp,
+        instructions: counts,
+    } = *figures;
     let mut out = String::new();
     header(&mut out, machine, shape, load_after);
     throughput(&mut out, shape, artifacts, samples);
     floor::section(&mut out, artifacts, samples);
+    instructions::section(&mut out, artifacts, counts);
     tcp_throughput(&mut out, shape, artifacts, tcp);
-    budget(&mut out, artifacts, cost, samples, tcp);
+    budget(&mut out, artifacts, cost, samples, tcp, counts);
     deterministic(&mut out, cost);
     if !analysis.trim().is_empty() {
         out.push_str("\n## Analysis\n\n");
@@ -337,7 +349,7 @@ fn tcp_throughput(out: &mut String, shape: &RunShape, artifacts: &Artifacts, tcp
 /// The TCP goal's row of the budget table.
 fn tcp_budget(out: &mut String, artifacts: &Artifacts, tcp: &TcpSamples) {
     let lineup = artifacts.tcp_lineup();
-    let goal = MIN_VS_NOOP;
+    let goal = MIN_TCP_VS_NOOP;
     let noop = Config::Noop.name(artifacts);
     if !lineup.contains(&Config::Noop) || !lineup.contains(&Config::Meshborder) {
         let _ = writeln!(
@@ -371,52 +383,62 @@ fn budget(
     cost: &Cost,
     samples: &Samples,
     tcp: &TcpSamples,
+    counts: &instructions::Counts,
 ) {
-    let ratios = |other: Config| -> Vec<(String, f64)> {
-        Case::all()
-            .into_iter()
-            .filter(|case| case.runs_on(other) && case.runs_on(Config::Meshborder))
-            .map(|case| {
-                let mine = medians(samples, case, Config::Meshborder).rps;
-                let theirs = medians(samples, case, other).rps;
-                (case.name(), mine / theirs.max(f64::EPSILON))
-            })
-            .collect()
-    };
     out.push_str(
-        "\n## Budget\n\nGoals the benchmark reports; no timed test asserts them. Each goal \
-         in requests per second or CPU per request covers the outbound cases and, beside them, \
-         the inbound metered request, except against Lua, which has no inbound counterpart.\n\n\
+        "\n## Budget\n\nGoals the benchmark reports; no timed test asserts them. The goals \
+         against the no-op and Lua filters are for the outbound requests proxied to the \
+         upstream; the denied request is left out against the no-op, which forwards what \
+         meshborder refuses. The inbound metered request is reported beside them.\n\n\
          | goal | measured | |\n| --- | --- | --- |\n",
     );
     let lineup = artifacts.lineup();
-    for (other, goal) in [(Config::Noop, MIN_VS_NOOP), (Config::Lua, MIN_VS_LUA)] {
-        let cases = if Case::InboundMetered.runs_on(other) {
-            "every case"
-        } else {
-            "outbound cases"
+    for (other, goal) in [
+        (Config::Noop, MIN_PROXIED_VS_NOOP),
+        (Config::Lua, MIN_PROXIED_VS_LUA),
+    ] {
+        let name = other.name(artifacts);
+        let kinds: &[RequestKind] = match other {
+            Config::Noop => &[RequestKind::TagOnly, RequestKind::Routed],
+            _ => &RequestKind::ALL,
         };
+        let label = format!("meshborder req/s ≥ {goal:.2}× {name}, proxied, outbound");
         if !lineup.contains(&other) || !lineup.contains(&Config::Meshborder) {
-            let _ = writeln!(
-                out,
-                "| meshborder req/s ≥ {goal:.2}× {} ({cases}) | not measured in this run | |",
-                other.name(artifacts)
-            );
+            let _ = writeln!(out, "| {label} | not measured in this run | |");
             continue;
         }
-        let all = ratios(other);
+        let all: Vec<(String, f64)> = kinds
+            .iter()
+            .map(|&kind| {
+                let case = Case::Outbound(Mode::Proxied, kind);
+                let mine = medians(samples, case, Config::Meshborder).rps;
+                let theirs = medians(samples, case, other).rps;
+                (kind.name().to_owned(), mine / theirs.max(f64::EPSILON))
+            })
+            .collect();
         let worst = all.iter().min_by(|a, b| a.1.total_cmp(&b.1));
         let best = all.iter().map(|(_, r)| *r).fold(f64::MIN, f64::max);
-        if let Some((case, low)) = worst {
+        if let Some((kind, low)) = worst {
             let _ = writeln!(
                 out,
-                "| meshborder req/s ≥ {goal:.2}× {} ({cases}) | {low:.3}× (worst: {case}) to {best:.3}× | {} |",
-                other.name(artifacts),
+                "| {label} | {low:.3}× (worst: {kind}) to {best:.3}× | {} |",
                 verdict(*low >= goal)
             );
         }
     }
+    if lineup.contains(&Config::Noop) && lineup.contains(&Config::Meshborder) {
+        let inbound = |config| medians(samples, Case::InboundMetered, config);
+        let (mine, noop) = (inbound(Config::Meshborder), inbound(Config::Noop));
+        let _ = writeln!(
+            out,
+            "| inbound metered over mTLS, reported beside them | {:.3}× the no-op's req/s; CPU/request {:.1} µs against {:.1} µs | reported |",
+            mine.rps / noop.rps.max(f64::EPSILON),
+            mine.cpu_us,
+            noop.cpu_us
+        );
+    }
     floor::budget_row(out, artifacts, samples);
+    instructions::budget_row(out, counts);
     tcp_budget(out, artifacts, tcp);
     let growth = fuel_growth(cost);
     if let Some((name, ratio)) = growth.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
@@ -428,7 +450,7 @@ fn budget(
     }
     let _ = writeln!(
         out,
-        "| `.wasm` ≤ 250 KiB | {} bytes ({:.1} KiB) | {} |",
+        "| `.wasm` ≤ 300 KiB, with the TCP side, at the shipped profile | {} bytes ({:.1} KiB) | {} |",
         thousands_u64(cost.wasm_bytes),
         kib(cost.wasm_bytes),
         verdict(cost.wasm_bytes <= MAX_WASM_BYTES)

@@ -122,11 +122,16 @@ fn check_outbound(
 
 /// Sends `request` once to `addr`, on a connection of its own.
 pub fn send_one(addr: SocketAddr, request: &WorkloadRequest) -> Result<Response> {
+    as_request(request).send(addr)
+}
+
+/// A workload request as the rig's client sends it.
+pub fn as_request(request: &WorkloadRequest) -> Request {
     let mut one = Request::get(&request.path).header("host", &request.authority);
     for (name, value) in &request.headers {
         one = one.header(name, value);
     }
-    one.send(addr)
+    one
 }
 
 /// Runs `rounds` interleaved rounds, after one unrecorded warm-up round of
