@@ -26,9 +26,11 @@
 //! What meshborder makes and the floor does not (measured on the wasm host by
 //! `test-harness/e2e/tests/it/perf/floor.rs`, which checks the floor's calls are a
 //! subset of meshborder's): with `direction: auto`, one `proxy_get_property` of
-//! `xds.listener_direction` on every request, outbound and inbound; inbound, one
-//! `proxy_replace_header_map_value` that rewrites the source-region tag from the
-//! `clusters` table for a believed peer. Not per request: meshborder's root reads
+//! `xds.listener_direction` on every request, outbound and inbound. Inbound, for a
+//! believed peer whose source-region tag is missing or disagrees with the
+//! `clusters` table, one `proxy_replace_header_map_value` that rewrites it; the
+//! bench's inbound request carries the tags a meshborder caller sends, which agree,
+//! so it makes none. Not per request: meshborder's root reads
 //! `request.protocol` once, at its first stream, to tell an HTTP filter from a
 //! network filter; the floor is an HTTP filter only.
 //!

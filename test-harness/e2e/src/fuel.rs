@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use crate::workload::{RequestKind, Workload, WorkloadRequest};
+use crate::workload::{self, RequestKind, Workload, WorkloadRequest};
 use meshborder_filter::contract::header;
 use proxy_wasm_host::{CallRecord, HostResult, HttpStream, Vm};
 
@@ -113,13 +113,20 @@ pub fn inbound_metered_fuel(vm: &mut Vm, workload: &Workload) -> HostResult<Requ
     send(inbound(vm), &request)
 }
 
-/// The inbound metered request: the tag-only request with the cluster tag of a
-/// caller in another cluster.
+/// The inbound metered request: the tag-only request with the tags a caller in
+/// another cluster sends, as its own meshborder sets them outbound: its cluster,
+/// and its region (which agrees with the `clusters` table, so the inbound side
+/// believes both and writes no header).
 pub fn inbound_metered_request(workload: &Workload) -> WorkloadRequest {
     let mut request = workload.request(RequestKind::TagOnly);
     request
         .headers
         .push((header::SOURCE_CLUSTER.to_owned(), CALLER.to_owned()));
+    if let Some(region) = workload::cluster_region(CALLER) {
+        request
+            .headers
+            .push((header::SOURCE_REGION.to_owned(), region.to_owned()));
+    }
     request
 }
 

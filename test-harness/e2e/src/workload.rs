@@ -76,6 +76,24 @@ pub const COUNTRIES: [(&str, &str); 50] = [
     ("NZ", "ap-south-1"),
 ];
 
+/// The clusters of the mesh, and the region of each (the config's `clusters`).
+pub const CLUSTERS: [(&str, &str); 6] = [
+    ("us-east", "us-east-1"),
+    ("us-west", "us-west-2"),
+    ("eu-west", "eu-west-1"),
+    ("eu-central", "eu-central-1"),
+    ("ap-south", "ap-south-1"),
+    ("ap-northeast", "ap-northeast-1"),
+];
+
+/// The region of `cluster` in [`CLUSTERS`].
+pub fn cluster_region(cluster: &str) -> Option<&'static str> {
+    CLUSTERS
+        .iter()
+        .find(|(name, _)| *name == cluster)
+        .map(|(_, region)| *region)
+}
+
 /// What a request makes the filter do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RequestKind {
@@ -209,6 +227,10 @@ impl Workload {
                 rule
             })
             .collect();
+        let clusters: Map<String, Value> = CLUSTERS
+            .iter()
+            .map(|(cluster, region)| ((*cluster).to_owned(), json!({ "region": region })))
+            .collect();
         let countries: Map<String, Value> = COUNTRIES
             .iter()
             .map(|(code, region)| ((*code).to_owned(), json!(region)))
@@ -216,14 +238,7 @@ impl Workload {
         json!({
             "cluster": CLUSTER,
             "region": REGION,
-            "clusters": {
-                "us-east": { "region": "us-east-1" },
-                "us-west": { "region": "us-west-2" },
-                "eu-west": { "region": "eu-west-1" },
-                "eu-central": { "region": "eu-central-1" },
-                "ap-south": { "region": "ap-south-1" },
-                "ap-northeast": { "region": "ap-northeast-1" }
-            },
+            "clusters": clusters,
             "regionGroups": {
                 "eu": ["eu-west-1", "eu-central-1"],
                 "us": ["us-east-1", "us-west-2"],

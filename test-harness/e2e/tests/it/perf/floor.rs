@@ -64,15 +64,15 @@ fn floor_requests() -> HostResult<BTreeMap<String, RequestFuel>> {
 fn the_floor_makes_a_subset_of_meshborders_host_calls_for_every_request() -> TestResult<()> {
     let meshborder = meshborder_requests()?;
     let floor = floor_requests()?;
-    println!("host calls per request, meshborder against the floor:");
+    println!("host calls and fuel per request, meshborder against the floor:");
     let mut over = Vec::new();
     for (kind, theirs) in &floor {
         let mine = meshborder
             .get(kind)
             .ok_or_else(|| format!("meshborder has no `{kind}` request"))?;
         println!(
-            "  {kind}: meshborder {}, floor {}",
-            mine.host_calls, theirs.host_calls
+            "  {kind}: host calls meshborder {}, floor {}; fuel meshborder {}, floor {}",
+            mine.host_calls, theirs.host_calls, mine.fuel, theirs.fuel
         );
         for (import, &count) in &mine.host_calls_by_import {
             let floor_count = theirs
