@@ -227,3 +227,41 @@ fn the_engine_decides_alike_on_every_reading_of_the_headers() {
         }
     }
 }
+
+#[test]
+fn the_tags_a_caller_sends_send_no_lookalike_search_through_the_headers() {
+    let policy = policy_at(SPEC_CONFIG, "eu-west", "eu-west-1");
+    let pairs: Vec<(String, Vec<u8>)> = [
+        (header::SOURCE_CLUSTER, "us-east"),
+        (header::SOURCE_REGION, "us-east-1"),
+        (header::SOURCE_ZONE, "us-east-1a"),
+    ]
+    .iter()
+    .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+    .collect();
+    let buffer = serialize(&pairs);
+    let indexed = IndexedHeaders::new(&policy.header_names, SerializedHeaders::new(&buffer));
+    // Found in their slots, the tags leave no length behind for a lookalike search.
+    for name in [
+        header::SOURCE_CLUSTER,
+        header::SOURCE_REGION,
+        header::SOURCE_ZONE,
+    ] {
+        assert!(!indexed.may_hold_a_lookalike_of(name), "{name}");
+    }
+}
+
+#[test]
+fn a_slot_whose_name_has_an_underscore_is_still_searched_as_a_lookalike() {
+    // A routing header configured with the name a lookalike of the region tag has:
+    // it gets a slot, and must still be found, and removed, as a lookalike.
+    let lookalike = header::SOURCE_REGION.replace('-', "_");
+    let config = format!(r#"{{"routing": {{"sources": [{{"header": "{lookalike}"}}]}}}}"#);
+    let policy = policy_at(&config, "eu-west", "eu-west-1");
+    let pairs = vec![(lookalike.clone(), b"us-east-1".to_vec())];
+    let buffer = serialize(&pairs);
+    let indexed = IndexedHeaders::new(&policy.header_names, SerializedHeaders::new(&buffer));
+    let mut out = Vec::new();
+    indexed.lookalikes(header::SOURCE_REGION, &mut out);
+    assert_eq!(out, vec![lookalike.as_str()]);
+}
