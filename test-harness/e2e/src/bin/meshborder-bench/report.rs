@@ -10,14 +10,14 @@ use std::fmt::Write as _;
 use meshborder_e2e::workload::{RequestKind, Workload};
 
 use meshborder_e2e::certs::ClientCert;
-use meshborder_filter::contract::{header, metric};
+use meshborder_filter::contract::metric;
 
 use crate::cases::{Case, Mode};
 use crate::configs::{Artifacts, Config};
 use crate::cost::Cost;
 use crate::rounds::{self, Samples, TcpSamples};
 use crate::upstream::Flow;
-use crate::{floor, inbound, instructions};
+use crate::{floor, instructions};
 use meshborder_e2e::machine::Machine;
 
 /// The budget of the filter (issue 16): goals the bench reports, never asserts.
@@ -180,8 +180,8 @@ fn header(out: &mut String, machine: &Machine, shape: &RunShape, load_after: &st
          (meshborder and Lua answer 403; bare and no-op, which check nothing, answer 200); \
          *routed*, the tag-only request with `cf-ipcountry: DE`. Each is answered by a \
          `direct_response` route, or proxied to an upstream on 127.0.0.1. *Inbound, metered*: \
-         the tag-only request with `{source_tag}: {caller}`, over mTLS from a trusted peer \
-         to the `INBOUND` listener, answered by `direct_response`.\n\
+         the tag-only request with the tags its caller's meshborder sets, {tags}, over mTLS \
+         from a trusted peer to the `INBOUND` listener, answered by `direct_response`.\n\
          - **TCP** ([below](#tcp-throughput)): bare Envoy, and the no-op wasm filter and \
          meshborder as network filters before `tcp_proxy`; one bulk transfer of {tcp_bytes} \
          bytes per run each way, on 127.0.0.1; the same pinning and interleaved rounds.\n",
@@ -203,8 +203,13 @@ fn header(out: &mut String, machine: &Machine, shape: &RunShape, load_after: &st
         host = tag.authority,
         tag_path = tag.path,
         denied_path = denied.path,
-        source_tag = header::SOURCE_CLUSTER,
-        caller = inbound::caller(&workload).unwrap_or_default(),
+        tags = Case::InboundMetered
+            .request(&workload)
+            .headers
+            .iter()
+            .map(|(name, value)| format!("`{name}: {value}`"))
+            .collect::<Vec<_>>()
+            .join(" and "),
         tcp_bytes = thousands_u64(shape.tcp_bytes),
     );
 }
@@ -267,8 +272,8 @@ fn inbound_setup(out: &mut String, shape: &RunShape) {
          measured Envoy's `INBOUND` listener (`inbound` in `bench/envoy/bench.yaml`: a client \
          certificate required, signed by a CA made for the run), with a client certificate \
          whose URI SAN, `{peer}`, meshborder's `trustedPeers` matches. meshborder \
-         (`direction: inbound`) believes the tag, rewrites the region tag from its `clusters` \
-         and meters the request in `on_log`; the floor runs with its inbound config \
+         (`direction: inbound`) believes the tags, which agree with its `clusters`, so it \
+         writes no header, and meters the request in `on_log`; the floor runs with its inbound config \
          (`{floor}`). Before measuring, the bench checks that meshborder counted the request \
          in `{requests}` and `{bytes}` and that the floor metered it. Only the measured \
          Envoy's CPU time counts; *front CPU* is the front's, read apart. Where the front \
