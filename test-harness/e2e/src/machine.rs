@@ -95,38 +95,31 @@ pub fn load_average() -> String {
 
 /// Pins every thread of process `pid` to `core`.
 pub fn pin(pid: u32, core: usize) -> Result<()> {
-    let status = Command::new("taskset")
-        .args(["-a", "-p", "-c", &core.to_string(), &pid.to_string()])
-        .output()
-        .map_err(|e| HarnessError::io("running taskset (util-linux)", e))?;
-    if status.status.success() {
-        Ok(())
-    } else {
-        Err(HarnessError::Missing {
-            what: format!("core {core} to pin process {pid} to"),
-            hint: String::from_utf8_lossy(&status.stderr).trim().to_owned(),
-        })
-    }
+    set_cores(pid, &core.to_string(), || {
+        format!("core {core} to pin process {pid} to")
+    })
 }
 
 /// Lets every thread of process `pid` run on every core again.
 pub fn unpin(pid: u32) -> Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    set_cores(pid, &format!("0-{}", cores - 1), || {
+        format!("every core to run process {pid} on")
+    })
+}
+
+/// Runs every thread of `pid` on the cores of `list` (taskset's notation); `what`
+/// names them in the error.
+fn set_cores(pid: u32, list: &str, what: impl FnOnce() -> String) -> Result<()> {
     let status = Command::new("taskset")
-        .args([
-            "-a",
-            "-p",
-            "-c",
-            &format!("0-{}", cores - 1),
-            &pid.to_string(),
-        ])
+        .args(["-a", "-p", "-c", list, &pid.to_string()])
         .output()
         .map_err(|e| HarnessError::io("running taskset (util-linux)", e))?;
     if status.status.success() {
         Ok(())
     } else {
         Err(HarnessError::Missing {
-            what: format!("every core to run process {pid} on"),
+            what: what(),
             hint: String::from_utf8_lossy(&status.stderr).trim().to_owned(),
         })
     }
